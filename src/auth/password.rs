@@ -1,0 +1,197 @@
+//! Argon2id password hashing, off the async workers and within a fixed memory budget.
+//!
+//! Each hash needs 19 MiB of working memory. Allocating it per login lets glibc keep one such
+//! block per blocking-pool thread (GBs under a login flood), so instead a semaphore admits at most
+//! `max_concurrent` hashes and each admitted hash borrows one of at most `max_concurrent`
+//! preallocated buffers. Memory is bounded by `max_concurrent × 19 MiB`, and page requests never
+//! wait behind hashing because hashing runs on tokio's blocking pool.
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version, ARGON2ID_IDENT};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
+
+/// OWASP's recommended Argon2id setting: m = 19 MiB, t = 2, p = 1.
+const M_COST_KIB: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+const OUTPUT_LEN: usize = 32;
+
+/// Longest accepted password, in bytes. Longer input is refused before any hashing.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Shortest password `user add` / `user passwd` accept (NIST SP 800-63B minimum).
+pub const MIN_NEW_PASSWORD_CHARS: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("password hashing failed: {0}")]
+    Argon2(String),
+    #[error("stored password hash is malformed: {0}")]
+    Malformed(String),
+    #[error("the hashing task was cancelled")]
+    Cancelled,
+}
+
+/// Checks a new password (CLI, password change) against the policy.
+pub fn validate_new_password(password: &str) -> Result<(), String> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(format!("the password must be at most {MAX_PASSWORD_BYTES} bytes"));
+    }
+    if password.chars().count() < MIN_NEW_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must be at least {MIN_NEW_PASSWORD_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
+
+pub struct PasswordHasher {
+    permits: Semaphore,
+    buffers: Mutex<Vec<Vec<Block>>>,
+    params: Params,
+    /// Verified against when the user does not exist, so that an unknown user costs the same
+    /// time as a wrong password.
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    pub fn new(max_concurrent: usize) -> Result<Arc<Self>, HashError> {
+        let params = Params::new(M_COST_KIB, T_COST, P_COST, Some(OUTPUT_LEN))
+            .map_err(|e| HashError::Argon2(e.to_string()))?;
+        let mut hasher = Self {
+            permits: Semaphore::new(max_concurrent.max(1)),
+            buffers: Mutex::new(Vec::new()),
+            params,
+            dummy_hash: String::new(),
+        };
+        let mut random = [0u8; 32];
+        OsRng.fill_bytes(&mut random);
+        let mut blocks = vec![Block::default(); hasher.params.block_count()];
+        hasher.dummy_hash = hash_with(&hasher.params, &random, &mut blocks)?;
+        hasher.buffers.get_mut().expect("fresh mutex").push(blocks);
+        Ok(Arc::new(hasher))
+    }
+
+    /// Hashes a new password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
+    pub async fn hash(self: &Arc<Self>, password: String) -> Result<String, HashError> {
+        let params = self.params.clone();
+        self.run(move |blocks| hash_with(&params, password.as_bytes(), blocks))
+            .await
+    }
+
+    /// Verifies `password` against `stored`; with `None` (no such user) it verifies against a
+    /// dummy hash and returns `false`, taking the same time.
+    pub async fn verify(self: &Arc<Self>, password: String, stored: Option<String>) -> Result<bool, HashError> {
+        let (phc, real) = match stored {
+            Some(phc) => (phc, true),
+            None => (self.dummy_hash.clone(), false),
+        };
+        let ok = self
+            .run(move |blocks| verify_with(&phc, password.as_bytes(), blocks))
+            .await?;
+        Ok(ok && real)
+    }
+
+    /// Runs `f` on the blocking pool with a borrowed working buffer, within the concurrency limit.
+    async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _permit = self.permits.acquire().await.map_err(|_| HashError::Cancelled)?;
+        let mut blocks = self.take_buffer();
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let result = f(&mut blocks);
+            this.buffers.lock().unwrap_or_else(|e| e.into_inner()).push(blocks);
+            result
+        })
+        .await
+        .map_err(|_| HashError::Cancelled)?
+    }
+
+    fn take_buffer(&self) -> Vec<Block> {
+        // Holding a permit guarantees at most `max_concurrent` buffers ever exist.
+        self.buffers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_else(|| vec![Block::default(); self.params.block_count()])
+    }
+}
+
+fn hash_with(params: &Params, password: &[u8], blocks: &mut Vec<Block>) -> Result<String, HashError> {
+    let err = |e: &dyn std::fmt::Display| HashError::Argon2(e.to_string());
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    let mut out = [0u8; OUTPUT_LEN];
+    fill(params, password, &salt, &mut out, blocks)?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| err(&e))?;
+    let phc = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| err(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| err(&e))?),
+    };
+    Ok(phc.to_string())
+}
+
+fn verify_with(phc: &str, password: &[u8], blocks: &mut Vec<Block>) -> Result<bool, HashError> {
+    let malformed = |e: &dyn std::fmt::Display| HashError::Malformed(e.to_string());
+    let parsed = PasswordHash::new(phc).map_err(|e| malformed(&e))?;
+    if parsed.algorithm != ARGON2ID_IDENT {
+        return Err(HashError::Malformed(format!("unsupported algorithm {}", parsed.algorithm)));
+    }
+    let params = Params::try_from(&parsed).map_err(|e| malformed(&e))?;
+    let salt = parsed.salt.ok_or_else(|| HashError::Malformed("no salt".into()))?;
+    let mut salt_buf = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buf).map_err(|e| malformed(&e))?;
+    let expected = parsed.hash.ok_or_else(|| HashError::Malformed("no hash".into()))?;
+    let mut out = vec![0u8; expected.len()];
+    fill(&params, password, salt, &mut out, blocks)?;
+    // `Output`'s equality is constant-time.
+    Ok(Output::new(&out).map_err(|e| malformed(&e))? == expected)
+}
+
+fn fill(params: &Params, password: &[u8], salt: &[u8], out: &mut [u8], blocks: &mut Vec<Block>) -> Result<(), HashError> {
+    let needed = params.block_count();
+    if blocks.len() < needed {
+        // A hash stored with a larger memory cost than today's: grow this buffer once.
+        blocks.resize(needed, Block::default());
+    }
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password, salt, out, &mut blocks[..needed])
+        .map_err(|e| HashError::Argon2(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_then_verify_and_interoperate_with_the_argon2_crate() {
+        let hasher = PasswordHasher::new(2).unwrap();
+        let phc = hasher.hash("pässwörd with ünïcode".into()).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(hasher.verify("pässwörd with ünïcode".into(), Some(phc.clone())).await.unwrap());
+        assert!(!hasher.verify("wrong".into(), Some(phc.clone())).await.unwrap());
+        // The stock verifier accepts our PHC strings (and so would any other Argon2 library).
+        use argon2::PasswordVerifier;
+        let parsed = PasswordHash::new(&phc).unwrap();
+        assert!(Argon2::default().verify_password("pässwörd with ünïcode".as_bytes(), &parsed).is_ok());
+    }
+
+    #[tokio::test]
+    async fn unknown_user_never_verifies() {
+        let hasher = PasswordHasher::new(1).unwrap();
+        assert!(!hasher.verify(String::new(), None).await.unwrap());
+    }
+
+    #[test]
+    fn new_password_policy() {
+        assert!(validate_new_password("mypassword").is_ok());
+        assert!(validate_new_password("short").is_err());
+        assert!(validate_new_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! The views. No server-only code here: everything below also compiles to WASM.
+
+mod home;
+mod login_form;
+mod not_found;
+mod welcome;
+
+pub use home::HomePage;
+pub use login_form::LoginForm;
+pub use not_found::NotFound;
+pub use welcome::Welcome;

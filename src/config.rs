@@ -1,0 +1,306 @@
+//! Configuration: `Leptos.toml` + environment → one typed, validated [`Config`].
+//!
+//! Read once at start-up and passed down; nothing deeper in the app reads the environment.
+//! Leptos's own options come from the file's first table, `[package.metadata.leptos]`, with the
+//! usual `LEPTOS_*` overrides (via `leptos_config`). Our tables follow it (`[session]`,
+//! `[database]`, `[security]`) and are parsed here with unknown keys rejected, so a typo is a
+//! start-up error that names the key instead of a silently ignored setting.
+
+use leptos::config::{Env, LeptosOptions};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid configuration in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("invalid configuration: {key}: {message}")]
+    Key { key: &'static str, message: String },
+}
+
+/// Everything the server needs, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub leptos: LeptosOptions,
+    pub session: SessionConfig,
+    pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub cookie_name: String,
+    /// How long a login lasts (absolute, from the moment of login). The tutorial's `maxAge`.
+    pub lifetime: Duration,
+    pub secure: bool,
+    pub same_site: SameSite,
+    /// How often expired session records are purged from the store.
+    pub cleanup_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSite {
+    Lax,
+    Strict,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    /// At most this many Argon2 hashes run at once (each holds 19 MiB); further logins queue.
+    pub max_concurrent_hashes: usize,
+}
+
+impl Config {
+    /// `true` in development: demo user, non-`Secure` cookie by default.
+    pub fn is_dev(&self) -> bool {
+        matches!(self.leptos.env, Env::DEV)
+    }
+
+    /// Loads `path` (normally `Leptos.toml`) and applies environment overrides.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let leptos = leptos::config::get_config_from_str(&text)
+            .map_err(|e| ConfigError::Invalid {
+                path: path.to_owned(),
+                message: format!("[package.metadata.leptos]: {e}"),
+            })?;
+        let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
+        Self::resolve(leptos, file, env)
+    }
+
+    /// Pure resolution step, separate from I/O so that it can be unit-tested.
+    fn resolve(
+        leptos: LeptosOptions,
+        file: FileConfig,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let dev = matches!(leptos.env, Env::DEV);
+        let s = file.session;
+
+        let secure = match s.secure {
+            SecureSetting::Auto => !dev,
+            SecureSetting::Always => true,
+            SecureSetting::Never => false,
+        };
+        let cookie_name = s.cookie_name;
+        // RFC 6265 token characters only; anything else would be mangled by browsers.
+        if cookie_name.is_empty()
+            || !cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        {
+            return Err(ConfigError::Key {
+                key: "session.cookie-name",
+                message: format!("{cookie_name:?} is not a valid cookie name (use letters, digits, '-', '_')"),
+            });
+        }
+        if cookie_name.starts_with("__Host-") && !secure {
+            return Err(ConfigError::Key {
+                key: "session.cookie-name",
+                message: "a \"__Host-\" cookie requires session.secure = \"always\" (or \"auto\" outside DEV)".into(),
+            });
+        }
+        if s.lifetime_seconds < 60 || s.lifetime_seconds > 400 * 24 * 3600 {
+            return Err(ConfigError::Key {
+                key: "session.lifetime-seconds",
+                message: format!("{} is out of range (60 ..= 34560000)", s.lifetime_seconds),
+            });
+        }
+        if s.cleanup_interval_seconds == 0 {
+            return Err(ConfigError::Key {
+                key: "session.cleanup-interval-seconds",
+                message: "must be at least 1".into(),
+            });
+        }
+
+        let db = file.database;
+        let url = env("DATABASE_URL").unwrap_or(db.url);
+        if !url.starts_with("sqlite:") {
+            return Err(ConfigError::Key {
+                key: "database.url",
+                message: format!("unsupported database URL {url:?} (expected sqlite://PATH)"),
+            });
+        }
+        if db.max_connections == 0 {
+            return Err(ConfigError::Key {
+                key: "database.max-connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        if file.security.max_concurrent_hashes == 0 {
+            return Err(ConfigError::Key {
+                key: "security.max-concurrent-hashes",
+                message: "must be at least 1".into(),
+            });
+        }
+
+        Ok(Config {
+            leptos,
+            session: SessionConfig {
+                cookie_name,
+                lifetime: Duration::from_secs(s.lifetime_seconds),
+                secure,
+                same_site: s.same_site,
+                cleanup_interval: Duration::from_secs(s.cleanup_interval_seconds),
+            },
+            database: DatabaseConfig {
+                url,
+                max_connections: db.max_connections,
+            },
+            security: SecurityConfig {
+                max_concurrent_hashes: file.security.max_concurrent_hashes,
+            },
+        })
+    }
+}
+
+// ---- the file's shape -------------------------------------------------------------------------
+
+/// The app's tables. `package` is the Leptos table, parsed by `leptos_config`, so it is skipped here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    #[serde(default, rename = "package")]
+    _package: Option<toml::Value>,
+    #[serde(default)]
+    session: FileSession,
+    #[serde(default)]
+    database: FileDatabase,
+    #[serde(default)]
+    security: FileSecurity,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileSession {
+    cookie_name: String,
+    lifetime_seconds: u64,
+    secure: SecureSetting,
+    same_site: SameSite,
+    cleanup_interval_seconds: u64,
+}
+
+impl Default for FileSession {
+    fn default() -> Self {
+        Self {
+            cookie_name: "latchkey_session".into(),
+            lifetime_seconds: 24 * 3600,
+            secure: SecureSetting::Auto,
+            same_site: SameSite::Lax,
+            cleanup_interval_seconds: 600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SecureSetting {
+    /// `Secure` everywhere except DEV (plain-HTTP development on localhost).
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileDatabase {
+    url: String,
+    max_connections: u32,
+}
+
+impl Default for FileDatabase {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/latchkey.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileSecurity {
+    max_concurrent_hashes: usize,
+}
+
+impl Default for FileSecurity {
+    fn default() -> Self {
+        Self {
+            // One hash per core keeps the CPU busy without queueing page requests behind hashes.
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(toml_text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let text = format!("[package.metadata.leptos]\noutput-name = \"latchkey\"\nenv = \"PROD\"\n{toml_text}");
+        let leptos = leptos::config::get_config_from_str(&text).unwrap();
+        let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: "test".into(),
+            message: e.to_string(),
+        })?;
+        let env: Vec<(String, String)> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::resolve(leptos, file, |k| {
+            env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_match_the_tutorial_and_are_secure_outside_dev() {
+        let c = resolve("", &[]).unwrap();
+        assert_eq!(c.session.lifetime, Duration::from_secs(86400));
+        assert!(c.session.secure);
+        assert_eq!(c.session.same_site, SameSite::Lax);
+        assert_eq!(c.database.url, "sqlite://data/latchkey.db");
+    }
+
+    #[test]
+    fn database_url_env_overrides_the_file() {
+        let c = resolve("[database]\nurl = \"sqlite://a.db\"\n", &[("DATABASE_URL", "sqlite://b.db")]).unwrap();
+        assert_eq!(c.database.url, "sqlite://b.db");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let err = resolve("[session]\nlifetime = 5\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("lifetime"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        for (text, key) in [
+            ("[session]\ncookie-name = \"a b\"\n", "session.cookie-name"),
+            ("[session]\nlifetime-seconds = 1\n", "session.lifetime-seconds"),
+            ("[session]\nsecure = \"never\"\ncookie-name = \"__Host-x\"\n", "session.cookie-name"),
+            ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+            ("[security]\nmax-concurrent-hashes = 0\n", "security.max-concurrent-hashes"),
+        ] {
+            let err = resolve(text, &[]).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let err = resolve("[session]\nsame-site = \"none\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("same-site"), "{err}");
+    }
+}

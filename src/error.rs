@@ -1,0 +1,59 @@
+//! The one error type that crosses the wire.
+//!
+//! Server functions return `Result<_, AppError>`; the client renders `Display`, the server maps
+//! each variant to an HTTP status in one place ([`AppError::status`]). Messages are written for
+//! the person at the login form: they never carry internal detail (that goes to the log).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Wrong password and unknown user are deliberately the same error (no user enumeration).
+    #[error("Invalid username or password")]
+    InvalidCredentials,
+    /// Input that can never be valid, e.g. a 10 KB "password"; rejected before any hashing.
+    #[error("{0}")]
+    BadInput(String),
+    /// A store or the database is unreachable; the request may be retried.
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable,
+    /// Anything else on the server; details are in the server log, not here.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// Transport or encoding failures reported by the server-function machinery.
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl server_fn_error::FromServerFnError for AppError {
+    type Encoder = server_fn_error::JsonEncoding;
+
+    fn from_server_fn_error(value: server_fn_error::ServerFnErrorErr) -> Self {
+        use server_fn_error::ServerFnErrorErr as E;
+        match value {
+            // Undecodable arguments are the caller's fault: say so plainly.
+            E::Args(msg) | E::MissingArg(msg) => AppError::BadInput(format!("Bad request: {msg}")),
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// Re-exports kept in one place so the rest of the crate does not depend on server_fn's layout.
+mod server_fn_error {
+    pub use leptos::server_fn::codec::JsonEncoding;
+    pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a JSON client sees for this error.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            AppError::InvalidCredentials => S::UNAUTHORIZED,
+            AppError::BadInput(_) => S::BAD_REQUEST,
+            AppError::Unavailable => S::SERVICE_UNAVAILABLE,
+            AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The `latchkey` binary: parse the command line, set up logging, hand over to `cli::run`.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = latchkey::cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_sessions=warn,sqlx=warn".into()),
+        )
+        .init();
+    match latchkey::cli::run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("latchkey: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! What every request handler can reach: configuration, database, session store, hasher.
+
+use crate::auth::password::PasswordHasher;
+use crate::config::Config;
+use crate::store::SqliteStore;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: SqlitePool,
+    pub sessions: SqliteStore,
+    pub hasher: Arc<PasswordHasher>,
+    /// DEV only: the tutorial's demo account exists with its demo password, so the login page
+    /// may show it.
+    pub demo_login: bool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.config.leptos.clone()
+    }
+}

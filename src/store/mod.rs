@@ -1,0 +1,49 @@
+//! Session stores behind tower-sessions' `SessionStore`, plus the per-user session index.
+//!
+//! The contract every store here keeps (and the reason we do not use the stock sqlx store):
+//! - `create` inserts a fresh id and never overwrites (an id collision draws a new id);
+//! - `save` only *updates* a live record: a request that was in flight while its session was
+//!   logged out, revoked or expired cannot write it back (no revival);
+//! - `load` never returns an expired record, whether or not the cleanup task has run yet;
+//! - ids are stored hashed, so the database alone gives no usable cookie.
+//!
+//! This module knows nothing of HTTP or Leptos.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use sha2::{Digest, Sha256};
+use tower_sessions::session::{Id, Record};
+
+/// The record key that holds the logged-in user's id; stores index sessions by it.
+pub const USER_ID_KEY: &str = "uid";
+
+/// What the per-user index needs from a store, beyond tower-sessions' trait.
+#[async_trait::async_trait]
+pub trait SessionIndex {
+    /// Deletes every session of `user_id`, except `keep` if given. Returns how many ended.
+    async fn delete_user_sessions(&self, user_id: i64, keep: Option<&Id>) -> Result<u64, StoreError>;
+    /// Removes records whose expiry has passed. Returns how many.
+    async fn delete_expired(&self) -> Result<u64, StoreError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("session store error: {0}")]
+    Backend(#[from] sqlx::Error),
+}
+
+/// The stored key for a session id (SHA-256 of its 16 bytes).
+fn id_hash(id: &Id) -> [u8; 32] {
+    Sha256::digest(id.0.to_le_bytes()).into()
+}
+
+/// The user a record belongs to, if any.
+fn record_user_id(record: &Record) -> Option<i64> {
+    record.data.get(USER_ID_KEY).and_then(|v| v.as_i64())
+}
+
+fn backend(err: impl std::fmt::Display) -> tower_sessions::session_store::Error {
+    tower_sessions::session_store::Error::Backend(err.to_string())
+}

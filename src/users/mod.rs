@@ -1,0 +1,112 @@
+//! The users table: lookups for login and the CLI's `user add` / `user passwd`.
+//!
+//! Stores only PHC hash strings; hashing itself lives in `auth::password`.
+
+use sqlx::SqlitePool;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("user {0:?} already exists")]
+    Exists(String),
+    #[error("no user named {0:?}")]
+    NotFound(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+/// Usernames are short, printable and unambiguous: ASCII letters, digits and `. _ - @`.
+pub fn validate_username(name: &str) -> Result<(), UserError> {
+    if name.is_empty() {
+        return Err(UserError::InvalidName("the username must not be empty".into()));
+    }
+    if name.chars().count() > MAX_USERNAME_CHARS {
+        return Err(UserError::InvalidName(format!(
+            "the username must be at most {MAX_USERNAME_CHARS} characters"
+        )));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
+    {
+        return Err(UserError::InvalidName(format!(
+            "the username may contain only letters, digits and . _ - @ (found {bad:?})"
+        )));
+    }
+    Ok(())
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+pub async fn find_by_username(db: &SqlitePool, username: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("SELECT id, username, password_hash FROM users WHERE username = ?")
+        .bind(username)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn count(db: &SqlitePool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+}
+
+/// Inserts a user with an already-computed hash.
+pub async fn create(db: &SqlitePool, username: &str, password_hash: &str) -> Result<i64, UserError> {
+    validate_username(username)?;
+    let res = sqlx::query(
+        "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) \
+         ON CONFLICT (username) DO NOTHING",
+    )
+    .bind(username)
+    .bind(password_hash)
+    .bind(now_unix())
+    .execute(db)
+    .await?;
+    if res.rows_affected() == 0 {
+        return Err(UserError::Exists(username.to_owned()));
+    }
+    Ok(res.last_insert_rowid())
+}
+
+/// Replaces a user's hash; returns the user's id.
+pub async fn set_password_hash(
+    db: &SqlitePool,
+    username: &str,
+    password_hash: &str,
+) -> Result<i64, UserError> {
+    sqlx::query_scalar("UPDATE users SET password_hash = ? WHERE username = ? RETURNING id")
+        .bind(password_hash)
+        .bind(username)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| UserError::NotFound(username.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate_username;
+
+    #[test]
+    fn usernames() {
+        assert!(validate_username("user1").is_ok());
+        assert!(validate_username("a.b_c-d@e").is_ok());
+        assert!(validate_username("").is_err());
+        assert!(validate_username("has space").is_err());
+        assert!(validate_username("ünï").is_err());
+        assert!(validate_username(&"x".repeat(65)).is_err());
+    }
+}
