@@ -49,7 +49,9 @@ async fn user(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
     // Check the name before asking for a password the user would then have typed in vain.
     users::validate_username(name)?;
     let state = server::open(config).await?;
-    if matches!(cmd, UserCommand::Passwd { .. }) && users::find_by_username(&state.db, name).await?.is_none() {
+    if matches!(cmd, UserCommand::Passwd { .. })
+        && users::find_by_username(&state.db, name).await?.is_none()
+    {
         return Err(users::UserError::NotFound(name.clone()).into());
     }
     let password = read_new_password()?;

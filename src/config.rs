@@ -14,7 +14,10 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid configuration in {path}: {message}")]
     Invalid { path: PathBuf, message: String },
     #[error("invalid configuration: {key}: {message}")]
@@ -72,8 +75,8 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        let leptos = leptos::config::get_config_from_str(&text)
-            .map_err(|e| ConfigError::Invalid {
+        let leptos =
+            leptos::config::get_config_from_str(&text).map_err(|e| ConfigError::Invalid {
                 path: path.to_owned(),
                 message: format!("[package.metadata.leptos]: {e}"),
             })?;
@@ -108,7 +111,9 @@ impl Config {
         {
             return Err(ConfigError::Key {
                 key: "session.cookie-name",
-                message: format!("{cookie_name:?} is not a valid cookie name (use letters, digits, '-', '_')"),
+                message: format!(
+                    "{cookie_name:?} is not a valid cookie name (use letters, digits, '-', '_')"
+                ),
             });
         }
         if cookie_name.starts_with("__Host-") && !secure {
@@ -254,14 +259,18 @@ mod tests {
     use super::*;
 
     fn resolve(toml_text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let text = format!("[package.metadata.leptos]\noutput-name = \"latchkey\"\nenv = \"PROD\"\n{toml_text}");
+        let text = format!(
+            "[package.metadata.leptos]\noutput-name = \"latchkey\"\nenv = \"PROD\"\n{toml_text}"
+        );
         let leptos = leptos::config::get_config_from_str(&text).unwrap();
         let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
             path: "test".into(),
             message: e.to_string(),
         })?;
-        let env: Vec<(String, String)> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::resolve(leptos, file, |k| {
             env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
         })
@@ -278,13 +287,19 @@ mod tests {
 
     #[test]
     fn database_url_env_overrides_the_file() {
-        let c = resolve("[database]\nurl = \"sqlite://a.db\"\n", &[("DATABASE_URL", "sqlite://b.db")]).unwrap();
+        let c = resolve(
+            "[database]\nurl = \"sqlite://a.db\"\n",
+            &[("DATABASE_URL", "sqlite://b.db")],
+        )
+        .unwrap();
         assert_eq!(c.database.url, "sqlite://b.db");
     }
 
     #[test]
     fn unknown_key_is_an_error_naming_it() {
-        let err = resolve("[session]\nlifetime = 5\n", &[]).unwrap_err().to_string();
+        let err = resolve("[session]\nlifetime = 5\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("lifetime"), "{err}");
     }
 
@@ -292,15 +307,26 @@ mod tests {
     fn bad_values_name_their_key() {
         for (text, key) in [
             ("[session]\ncookie-name = \"a b\"\n", "session.cookie-name"),
-            ("[session]\nlifetime-seconds = 1\n", "session.lifetime-seconds"),
-            ("[session]\nsecure = \"never\"\ncookie-name = \"__Host-x\"\n", "session.cookie-name"),
+            (
+                "[session]\nlifetime-seconds = 1\n",
+                "session.lifetime-seconds",
+            ),
+            (
+                "[session]\nsecure = \"never\"\ncookie-name = \"__Host-x\"\n",
+                "session.cookie-name",
+            ),
             ("[database]\nurl = \"mysql://x\"\n", "database.url"),
-            ("[security]\nmax-concurrent-hashes = 0\n", "security.max-concurrent-hashes"),
+            (
+                "[security]\nmax-concurrent-hashes = 0\n",
+                "security.max-concurrent-hashes",
+            ),
         ] {
             let err = resolve(text, &[]).unwrap_err().to_string();
             assert!(err.contains(key), "{text}: {err}");
         }
-        let err = resolve("[session]\nsame-site = \"none\"\n", &[]).unwrap_err().to_string();
+        let err = resolve("[session]\nsame-site = \"none\"\n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("same-site"), "{err}");
     }
 }

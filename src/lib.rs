@@ -30,4 +30,9 @@ pub mod users;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // Marks the page as interactive: end-to-end tests wait for it, and it is what
+    // time-to-interactive is measured against.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "");
+    }
 }

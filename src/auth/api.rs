@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The demo credentials a DEV login page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DemoLogin {
+pub struct DemoAccount {
     pub username: String,
     pub password: String,
 }
@@ -16,28 +16,28 @@ pub struct DemoLogin {
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<String, AppError> {
     let (state, session) = server::context().await?;
-    server::respond(crate::auth::service::login(&state, &session, &username, &password).await)
+    crate::auth::service::login(&state, &session, &username, &password).await
 }
 
 /// Ends the session: deletes it server-side and expires the cookie.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let (_, session) = server::context().await?;
-    server::respond(crate::auth::service::logout(&session).await)
+    crate::auth::service::logout(&session).await
 }
 
 /// The logged-in user's name, or `None`.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<String>, AppError> {
     let (_, session) = server::context().await?;
-    server::respond(crate::auth::service::current_user(&session).await)
+    crate::auth::service::current_user(&session).await
 }
 
 /// DEV only: the demo account, while it still has its demo password.
 #[server(endpoint = "demo_login")]
-pub async fn demo_login() -> Result<Option<DemoLogin>, AppError> {
+pub async fn demo_login() -> Result<Option<DemoAccount>, AppError> {
     let state = expect_context::<crate::state::AppState>();
-    Ok(state.demo_login.then(|| DemoLogin {
+    Ok(state.demo_login.then(|| DemoAccount {
         username: crate::server::DEMO_USERNAME.into(),
         password: crate::server::DEMO_PASSWORD.into(),
     }))
@@ -59,25 +59,5 @@ mod server {
                 AppError::Internal
             })?;
         Ok((state, AuthSession::new(session)))
-    }
-
-    /// Gives JSON callers the error's status code. Plain form posts keep the redirect that
-    /// server_fn sets up (the error travels in the URL and the page shows it).
-    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(err) = &result {
-            let plain_form = use_context::<http::request::Parts>().is_some_and(|parts| {
-                parts
-                    .headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-            });
-            if !plain_form {
-                if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-                    options.set_status(err.status());
-                }
-            }
-        }
-        result
     }
 }

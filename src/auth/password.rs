@@ -36,7 +36,9 @@ pub enum HashError {
 /// Checks a new password (CLI, password change) against the policy.
 pub fn validate_new_password(password: &str) -> Result<(), String> {
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(format!("the password must be at most {MAX_PASSWORD_BYTES} bytes"));
+        return Err(format!(
+            "the password must be at most {MAX_PASSWORD_BYTES} bytes"
+        ));
     }
     if password.chars().count() < MIN_NEW_PASSWORD_CHARS {
         return Err(format!(
@@ -82,7 +84,11 @@ impl PasswordHasher {
 
     /// Verifies `password` against `stored`; with `None` (no such user) it verifies against a
     /// dummy hash and returns `false`, taking the same time.
-    pub async fn verify(self: &Arc<Self>, password: String, stored: Option<String>) -> Result<bool, HashError> {
+    pub async fn verify(
+        self: &Arc<Self>,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, HashError> {
         let (phc, real) = match stored {
             Some(phc) => (phc, true),
             None => (self.dummy_hash.clone(), false),
@@ -98,12 +104,19 @@ impl PasswordHasher {
         self: &Arc<Self>,
         f: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|_| HashError::Cancelled)?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| HashError::Cancelled)?;
         let mut blocks = self.take_buffer();
         let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let result = f(&mut blocks);
-            this.buffers.lock().unwrap_or_else(|e| e.into_inner()).push(blocks);
+            this.buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(blocks);
             result
         })
         .await
@@ -120,7 +133,11 @@ impl PasswordHasher {
     }
 }
 
-fn hash_with(params: &Params, password: &[u8], blocks: &mut Vec<Block>) -> Result<String, HashError> {
+fn hash_with(
+    params: &Params,
+    password: &[u8],
+    blocks: &mut Vec<Block>,
+) -> Result<String, HashError> {
     let err = |e: &dyn std::fmt::Display| HashError::Argon2(e.to_string());
     let mut salt = [0u8; 16];
     OsRng.fill_bytes(&mut salt);
@@ -141,20 +158,33 @@ fn verify_with(phc: &str, password: &[u8], blocks: &mut Vec<Block>) -> Result<bo
     let malformed = |e: &dyn std::fmt::Display| HashError::Malformed(e.to_string());
     let parsed = PasswordHash::new(phc).map_err(|e| malformed(&e))?;
     if parsed.algorithm != ARGON2ID_IDENT {
-        return Err(HashError::Malformed(format!("unsupported algorithm {}", parsed.algorithm)));
+        return Err(HashError::Malformed(format!(
+            "unsupported algorithm {}",
+            parsed.algorithm
+        )));
     }
     let params = Params::try_from(&parsed).map_err(|e| malformed(&e))?;
-    let salt = parsed.salt.ok_or_else(|| HashError::Malformed("no salt".into()))?;
+    let salt = parsed
+        .salt
+        .ok_or_else(|| HashError::Malformed("no salt".into()))?;
     let mut salt_buf = [0u8; 64];
     let salt = salt.decode_b64(&mut salt_buf).map_err(|e| malformed(&e))?;
-    let expected = parsed.hash.ok_or_else(|| HashError::Malformed("no hash".into()))?;
+    let expected = parsed
+        .hash
+        .ok_or_else(|| HashError::Malformed("no hash".into()))?;
     let mut out = vec![0u8; expected.len()];
     fill(&params, password, salt, &mut out, blocks)?;
     // `Output`'s equality is constant-time.
     Ok(Output::new(&out).map_err(|e| malformed(&e))? == expected)
 }
 
-fn fill(params: &Params, password: &[u8], salt: &[u8], out: &mut [u8], blocks: &mut Vec<Block>) -> Result<(), HashError> {
+fn fill(
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    blocks: &mut Vec<Block>,
+) -> Result<(), HashError> {
     let needed = params.block_count();
     if blocks.len() < needed {
         // A hash stored with a larger memory cost than today's: grow this buffer once.
@@ -174,12 +204,20 @@ mod tests {
         let hasher = PasswordHasher::new(2).unwrap();
         let phc = hasher.hash("pässwörd with ünïcode".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(hasher.verify("pässwörd with ünïcode".into(), Some(phc.clone())).await.unwrap());
-        assert!(!hasher.verify("wrong".into(), Some(phc.clone())).await.unwrap());
+        assert!(hasher
+            .verify("pässwörd with ünïcode".into(), Some(phc.clone()))
+            .await
+            .unwrap());
+        assert!(!hasher
+            .verify("wrong".into(), Some(phc.clone()))
+            .await
+            .unwrap());
         // The stock verifier accepts our PHC strings (and so would any other Argon2 library).
         use argon2::PasswordVerifier;
         let parsed = PasswordHash::new(&phc).unwrap();
-        assert!(Argon2::default().verify_password("pässwörd with ünïcode".as_bytes(), &parsed).is_ok());
+        assert!(Argon2::default()
+            .verify_password("pässwörd with ünïcode".as_bytes(), &parsed)
+            .is_ok());
     }
 
     #[tokio::test]

@@ -6,7 +6,12 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::{self, MAX_USERNAME_CHARS};
 
-pub async fn login(state: &AppState, session: &AuthSession, username: &str, password: &str) -> Result<String, AppError> {
+pub async fn login(
+    state: &AppState,
+    session: &AuthSession,
+    username: &str,
+    password: &str,
+) -> Result<String, AppError> {
     // Refuse absurd input before it costs a hash or a query.
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AppError::BadInput(format!(
@@ -18,14 +23,19 @@ pub async fn login(state: &AppState, session: &AuthSession, username: &str, pass
             "Usernames are limited to {MAX_USERNAME_CHARS} characters."
         )));
     }
-    let user = users::find_by_username(&state.db, username).await.map_err(|e| {
-        tracing::error!(error = %e, "user lookup failed");
-        AppError::Unavailable
-    })?;
+    let user = users::find_by_username(&state.db, username)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "user lookup failed");
+            AppError::Unavailable
+        })?;
     // Unknown users are verified against a dummy hash: same work, same answer, same time.
     let verified = state
         .hasher
-        .verify(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone()))
+        .verify(
+            password.to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "password verification failed");
@@ -39,8 +49,14 @@ pub async fn login(state: &AppState, session: &AuthSession, username: &str, pass
         id: user.id,
         name: user.username,
     };
-    session.log_in(&session_user, state.config.session.lifetime).await?;
-    tracing::info!(event = "login", user_id = session_user.id, "login succeeded");
+    session
+        .log_in(&session_user, state.config.session.lifetime)
+        .await?;
+    tracing::info!(
+        event = "login",
+        user_id = session_user.id,
+        "login succeeded"
+    );
     Ok(session_user.name)
 }
 

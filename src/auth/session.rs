@@ -23,8 +23,16 @@ impl AuthSession {
 
     /// The logged-in user, if any. Loads the record lazily: no cookie, no store access.
     pub async fn user(&self) -> Result<Option<SessionUser>, AppError> {
-        let id = self.0.get::<i64>(USER_ID_KEY).await.map_err(session_error)?;
-        let name = self.0.get::<String>(USER_NAME_KEY).await.map_err(session_error)?;
+        let id = self
+            .0
+            .get::<i64>(USER_ID_KEY)
+            .await
+            .map_err(session_error)?;
+        let name = self
+            .0
+            .get::<String>(USER_NAME_KEY)
+            .await
+            .map_err(session_error)?;
         Ok(id.zip(name).map(|(id, name)| SessionUser { id, name }))
     }
 
@@ -33,11 +41,18 @@ impl AuthSession {
     pub async fn log_in(&self, user: &SessionUser, lifetime: Duration) -> Result<(), AppError> {
         self.0.cycle_id().await.map_err(session_error)?;
         self.0.clear().await;
-        self.0.insert(USER_ID_KEY, user.id).await.map_err(session_error)?;
-        self.0.insert(USER_NAME_KEY, &user.name).await.map_err(session_error)?;
-        let lifetime = time::Duration::try_from(lifetime).map_err(|_| AppError::Internal)?;
         self.0
-            .set_expiry(Some(Expiry::AtDateTime(time::OffsetDateTime::now_utc() + lifetime)));
+            .insert(USER_ID_KEY, user.id)
+            .await
+            .map_err(session_error)?;
+        self.0
+            .insert(USER_NAME_KEY, &user.name)
+            .await
+            .map_err(session_error)?;
+        let lifetime = time::Duration::try_from(lifetime).map_err(|_| AppError::Internal)?;
+        self.0.set_expiry(Some(Expiry::AtDateTime(
+            time::OffsetDateTime::now_utc() + lifetime,
+        )));
         Ok(())
     }
 

@@ -1,10 +1,16 @@
-use crate::auth::api::{DemoLogin, Login};
+use crate::auth::api::{DemoAccount, Login};
 use leptos::prelude::*;
 
 #[component]
-pub fn LoginForm(login: ServerAction<Login>, demo: Option<DemoLogin>) -> impl IntoView {
+pub fn LoginForm(login: ServerAction<Login>, demo: Option<DemoAccount>) -> impl IntoView {
     let pending = login.pending();
-    let error = move || login.value().get().and_then(Result::err).map(|e| e.to_string());
+    let error = move || {
+        login
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     let has_error = move || error().is_some();
 
     view! {

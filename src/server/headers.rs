@@ -1,9 +1,37 @@
 //! Response headers added by middleware.
 
-use axum::http::{header, HeaderValue};
+use crate::error::AppError;
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Pages and API answers carry user data (or set the cookie): never store them in any cache.
 pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
+    SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    )
+}
+
+/// Gives server-function errors their real status code. server_fn answers every error with
+/// 500 (including undecodable arguments, which never reach our code); the body is the
+/// JSON-encoded [`AppError`], whose [`AppError::status`] is the one mapping to HTTP. Plain form
+/// posts are redirects, not 500s, so they pass untouched.
+pub async fn server_fn_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Error bodies are a few dozen bytes; the limit only guards against surprises.
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = err.status();
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }

@@ -80,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         // Pages and server functions: layers wrap only what is above them, so static files
         // (the fallback below) get neither the session nor `no-store`.
         .layer(headers::no_store())
+        .layer(axum::middleware::map_response(
+            headers::server_fn_error_status,
+        ))
         .layer(session_layer)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
@@ -118,7 +121,9 @@ fn spawn_expired_session_cleanup(state: &AppState) {
             match store.delete_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(event = "expired_sessions_purged", count = n),
-                Err(err) => tracing::warn!(error = %err, "expired-session cleanup failed; will retry"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "expired-session cleanup failed; will retry")
+                }
             }
         }
     });

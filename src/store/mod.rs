@@ -23,7 +23,11 @@ pub const USER_ID_KEY: &str = "uid";
 #[async_trait::async_trait]
 pub trait SessionIndex {
     /// Deletes every session of `user_id`, except `keep` if given. Returns how many ended.
-    async fn delete_user_sessions(&self, user_id: i64, keep: Option<&Id>) -> Result<u64, StoreError>;
+    async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&Id>,
+    ) -> Result<u64, StoreError>;
     /// Removes records whose expiry has passed. Returns how many.
     async fn delete_expired(&self) -> Result<u64, StoreError>;
 }

@@ -70,13 +70,14 @@ impl SessionStore for SqliteStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(Vec<u8>, i64)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?")
-                .bind(&id_hash(id)[..])
-                .bind(now())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
+        let row: Option<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(&id_hash(id)[..])
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
@@ -101,14 +102,19 @@ impl SessionStore for SqliteStore {
 
 #[async_trait::async_trait]
 impl SessionIndex for SqliteStore {
-    async fn delete_user_sessions(&self, user_id: i64, keep: Option<&Id>) -> Result<u64, StoreError> {
+    async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&Id>,
+    ) -> Result<u64, StoreError> {
         let keep = keep.map(id_hash);
-        let res = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR id_hash <> ?)")
-            .bind(user_id)
-            .bind(keep.as_ref().map(|h| &h[..]))
-            .bind(keep.as_ref().map(|h| &h[..]))
-            .execute(&self.pool)
-            .await?;
+        let res =
+            sqlx::query("DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR id_hash <> ?)")
+                .bind(user_id)
+                .bind(keep.as_ref().map(|h| &h[..]))
+                .bind(keep.as_ref().map(|h| &h[..]))
+                .execute(&self.pool)
+                .await?;
         Ok(res.rows_affected())
     }
 
@@ -130,7 +136,12 @@ mod tests {
     async fn store() -> (SqliteStore, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/t.db", dir.path().display());
-        let pool = crate::db::connect(&DatabaseConfig { url, max_connections: 2 }).await.unwrap();
+        let pool = crate::db::connect(&DatabaseConfig {
+            url,
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
         (SqliteStore::new(pool), dir)
     }
 

@@ -29,7 +29,9 @@ pub const MAX_USERNAME_CHARS: usize = 64;
 /// Usernames are short, printable and unambiguous: ASCII letters, digits and `. _ - @`.
 pub fn validate_username(name: &str) -> Result<(), UserError> {
     if name.is_empty() {
-        return Err(UserError::InvalidName("the username must not be empty".into()));
+        return Err(UserError::InvalidName(
+            "the username must not be empty".into(),
+        ));
     }
     if name.chars().count() > MAX_USERNAME_CHARS {
         return Err(UserError::InvalidName(format!(
@@ -53,7 +55,10 @@ fn now_unix() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-pub async fn find_by_username(db: &SqlitePool, username: &str) -> Result<Option<User>, sqlx::Error> {
+pub async fn find_by_username(
+    db: &SqlitePool,
+    username: &str,
+) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as("SELECT id, username, password_hash FROM users WHERE username = ?")
         .bind(username)
         .fetch_optional(db)
@@ -61,11 +66,17 @@ pub async fn find_by_username(db: &SqlitePool, username: &str) -> Result<Option<
 }
 
 pub async fn count(db: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await
 }
 
 /// Inserts a user with an already-computed hash.
-pub async fn create(db: &SqlitePool, username: &str, password_hash: &str) -> Result<i64, UserError> {
+pub async fn create(
+    db: &SqlitePool,
+    username: &str,
+    password_hash: &str,
+) -> Result<i64, UserError> {
     validate_username(username)?;
     let res = sqlx::query(
         "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) \

@@ -1,0 +1,80 @@
+import { expect, test } from "@playwright/test";
+import { DEMO, fillLogin, hydrated, welcome } from "./helpers";
+
+test.describe("with JavaScript", () => {
+  test("login swaps to the welcome in place, survives a reload, logout swaps back", async ({ page }) => {
+    await page.goto("/");
+    await hydrated(page);
+    await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+    await expect(page.getByText("Development mode: log in as user1")).toBeVisible();
+    await page.screenshot({ path: "../docs/screenshots/login.png" });
+
+    // A marker on window survives only if the page is not reloaded.
+    await page.evaluate(() => ((window as any).__noReload = true));
+    await fillLogin(page, DEMO.username, DEMO.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(welcome(page, "user1")).toBeVisible();
+    expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+    await page.screenshot({ path: "../docs/screenshots/welcome.png" });
+
+    // The cookie is HttpOnly: scripts cannot read it.
+    expect(await page.evaluate(() => document.cookie)).not.toContain("latchkey_session");
+
+    await page.reload();
+    await hydrated(page);
+    await expect(welcome(page, "user1")).toBeVisible();
+
+    await page.evaluate(() => ((window as any).__noReload = true));
+    await page.getByRole("button", { name: "Log out" }).click();
+    await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+    expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+    expect((await page.context().cookies()).map((c) => c.name)).not.toContain("latchkey_session");
+
+    await page.reload();
+    await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+  });
+
+  test("shows a pending state while the login runs", async ({ page }) => {
+    await page.goto("/");
+    await hydrated(page);
+    // Hold the request until the pending state has been seen (no timing guesswork).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route("**/api/login", async (route) => {
+      await held;
+      await route.continue();
+    });
+    await fillLogin(page, DEMO.username, DEMO.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+    const pending = page.getByRole("button", { name: "Logging in…" });
+    await expect(pending).toBeVisible();
+    await expect(pending).toBeDisabled();
+    release();
+    await expect(welcome(page, "user1")).toBeVisible();
+  });
+
+  test("a wrong password shows the error in the live region and keeps the form", async ({ page }) => {
+    await page.goto("/");
+    await hydrated(page);
+    await page.evaluate(() => ((window as any).__noReload = true));
+    await fillLogin(page, DEMO.username, "wrong password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    const error = page.locator("#login-error");
+    await expect(error).toHaveText("Invalid username or password");
+    await expect(error).toHaveAttribute("aria-live", "assertive");
+    await expect(page.getByLabel("Username")).toHaveAttribute("aria-invalid", "true");
+    expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+    expect((await page.context().cookies()).map((c) => c.name)).not.toContain("latchkey_session");
+  });
+
+  test("the form is usable from the keyboard", async ({ page }) => {
+    await page.goto("/");
+    await hydrated(page);
+    await page.getByLabel("Username").focus();
+    await page.keyboard.type(DEMO.username);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(DEMO.password);
+    await page.keyboard.press("Enter");
+    await expect(welcome(page, "user1")).toBeVisible();
+  });
+});

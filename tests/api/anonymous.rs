@@ -1,0 +1,67 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn anonymous_visit_gets_the_form_sets_no_cookie_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        let (status, headers, html) = app.home(None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            session_cookie(&headers).is_none(),
+            "anonymous visit set a cookie"
+        );
+        assert!(html.contains(r#"name="username""#) && html.contains(r#"name="password""#));
+        assert!(text(&html).contains("Log in"));
+        assert_eq!(headers["cache-control"], "no-store");
+    }
+    let res = app
+        .client
+        .post(app.url("/api/current_user"))
+        .send()
+        .await
+        .unwrap();
+    assert!(session_cookie(res.headers()).is_none());
+    assert_eq!(res.text().await.unwrap(), "null");
+    assert_eq!(app.session_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_cookie_the_server_never_issued_stays_anonymous_and_creates_nothing() {
+    let app = TestApp::spawn().await;
+    for forged in [
+        "latchkey_session=AAAAAAAAAAAAAAAAAAAAAA",
+        "latchkey_session=garbage!",
+        "latchkey_session=",
+    ] {
+        let (status, _, html) = app.home(Some(forged)).await;
+        assert_eq!(status, StatusCode::OK, "{forged}");
+        assert!(!text(&html).contains("Welcome"), "{forged}");
+    }
+    assert_eq!(app.session_count().await, 0);
+}
+
+#[tokio::test]
+async fn dev_mode_advertises_the_demo_user_and_prod_has_none() {
+    let dev = TestApp::spawn().await;
+    let (_, _, html) = dev.home(None).await;
+    assert!(
+        text(&html).contains("log in as user1 with password mypassword"),
+        "{}",
+        text(&html)
+    );
+
+    let prod = TestApp::spawn_with(Spawn {
+        env: "PROD",
+        ..Spawn::default()
+    })
+    .await;
+    let (_, _, html) = prod.home(None).await;
+    assert!(!text(&html).contains("mypassword"));
+    let res = prod.login(DEMO_USER, DEMO_PASSWORD, None).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "PROD must not have a demo user"
+    );
+}

@@ -1,0 +1,308 @@
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::{redirect, Client, StatusCode};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const DEMO_USER: &str = "user1";
+pub const DEMO_PASSWORD: &str = "mypassword";
+pub const COOKIE: &str = "latchkey_session";
+
+/// How the server under test is started.
+#[derive(Clone)]
+pub struct Spawn {
+    pub env: &'static str,
+    pub config: Option<PathBuf>,
+}
+
+impl Default for Spawn {
+    fn default() -> Self {
+        Self {
+            env: "DEV",
+            config: None,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub data: Arc<TempDir>,
+    spawn: Spawn,
+    child: Child,
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+/// A parsed `Set-Cookie` header.
+#[derive(Debug, Clone)]
+pub struct SetCookie {
+    pub name: String,
+    pub value: String,
+    pub attrs: Vec<(String, Option<String>)>,
+}
+
+impl SetCookie {
+    pub fn attr(&self, name: &str) -> Option<Option<&str>> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_deref())
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.attr(name).is_some()
+    }
+    /// `name=value`, as a browser would send it back.
+    pub fn pair(&self) -> String {
+        format!("{}={}", self.name, self.value)
+    }
+    /// True if this header deletes the cookie.
+    pub fn is_removal(&self) -> bool {
+        self.value.is_empty() || self.attr("Max-Age").flatten() == Some("0")
+    }
+}
+
+pub fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| {
+            let mut parts = v.to_str().unwrap().split(';').map(str::trim);
+            let (name, value) = parts.next().unwrap().split_once('=').unwrap();
+            let attrs = parts
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (p.to_string(), None),
+                })
+                .collect();
+            SetCookie {
+                name: name.into(),
+                value: value.into(),
+                attrs,
+            }
+        })
+        .collect()
+}
+
+/// The session cookie a response sets, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<SetCookie> {
+    set_cookies(headers).into_iter().find(|c| c.name == COOKIE)
+}
+
+/// The visible text of an HTML page: tags and hydration markers removed, whitespace collapsed.
+pub fn text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_latchkey")
+}
+
+fn command(data: &Path, spawn: &Spawn) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/latchkey.db", data.display()),
+        )
+        .env("LEPTOS_ENV", spawn.env)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env_remove("LATCHKEY_CONFIG");
+    if let Some(config) = &spawn.config {
+        cmd.env("LATCHKEY_CONFIG", config);
+    }
+    cmd
+}
+
+pub struct CliOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `latchkey ARGS` against the database in `data`, feeding `stdin`.
+pub async fn cli(data: &Path, args: &[&str], stdin: &str) -> CliOutput {
+    let mut child = command(data, &Spawn::default())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run latchkey");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    CliOutput {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Spawn::default()).await
+    }
+
+    pub async fn spawn_with(spawn: Spawn) -> Self {
+        let data = Arc::new(tempfile::tempdir().unwrap());
+        Self::start(data, spawn).await
+    }
+
+    /// Starts the server on `data`; waits for its "listening on" line (no sleeping).
+    pub async fn start(data: Arc<TempDir>, spawn: Spawn) -> Self {
+        let mut child = command(data.path(), &spawn)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start latchkey");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                log.lock().unwrap().push(line.clone());
+                if let Some(addr) = line.split("listening on ").nth(1) {
+                    return Some(addr.trim().to_string());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(base) = base else {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = tokio::io::AsyncReadExt::read_to_string(&mut e, &mut stderr).await;
+            }
+            panic!(
+                "server did not start.\nstdout: {:?}\nstderr: {stderr}",
+                log.lock().unwrap()
+            );
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            base,
+            client,
+            data,
+            spawn,
+            child,
+            log,
+        }
+    }
+
+    /// Stops the server with SIGTERM (graceful) and starts it again on the same data.
+    pub async fn restart(mut self) -> Self {
+        let pid = self.child.id().unwrap();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().await.unwrap();
+        assert!(
+            status.success(),
+            "graceful shutdown should exit 0, got {status}"
+        );
+        Self::start(self.data.clone(), self.spawn.clone()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The server function as the hydrated page calls it (a JSON client).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/api/login"))
+            .form(&[("username", username), ("password", password)]);
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Logs in and returns the `name=value` cookie pair to send back.
+    pub async fn login_ok(&self, username: &str, password: &str) -> String {
+        let res = self.login(username, password, None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        session_cookie(res.headers())
+            .expect("login sets the session cookie")
+            .pair()
+    }
+
+    pub async fn logout(&self, cookie: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/logout"))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET `/`, optionally with a cookie; returns the response headers and the page's text.
+    pub async fn home(&self, cookie: Option<&str>) -> (StatusCode, HeaderMap, String) {
+        let mut req = self.client.get(self.url("/"));
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        (status, headers, res.text().await.unwrap())
+    }
+
+    /// Whether `/` shows the welcome for `user`.
+    pub async fn sees_welcome(&self, cookie: &str, user: &str) -> bool {
+        let (status, _, html) = self.home(Some(cookie)).await;
+        assert_eq!(status, StatusCode::OK);
+        text(&html).contains(&format!("Welcome, {user}"))
+    }
+
+    /// Number of session records in the store (read straight from the SQLite file).
+    pub async fn session_count(&self) -> i64 {
+        let url = format!("sqlite://{}/latchkey.db", self.data.path().display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let n = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        n
+    }
+
+    pub async fn cli(&self, args: &[&str], stdin: &str) -> CliOutput {
+        cli(self.data.path(), args, stdin).await
+    }
+}

@@ -1,0 +1,121 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn login_with_the_demo_credentials_welcomes_the_user() {
+    let app = TestApp::spawn().await;
+    let res = app.login(DEMO_USER, DEMO_PASSWORD, None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let cookie = session_cookie(res.headers())
+        .expect("session cookie")
+        .pair();
+    assert_eq!(res.text().await.unwrap(), r#""user1""#);
+
+    assert!(app.sees_welcome(&cookie, DEMO_USER).await);
+    let (_, headers, html) = app.home(Some(&cookie)).await;
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(
+        html.contains("/api/logout"),
+        "the welcome has a logout form"
+    );
+    assert_eq!(app.session_count().await, 1);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer_and_no_session() {
+    let app = TestApp::spawn().await;
+    let wrong = app.login(DEMO_USER, "not-my-password", None).await;
+    let unknown = app.login("nobody", DEMO_PASSWORD, None).await;
+    for res in [&wrong, &unknown] {
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            session_cookie(res.headers()).is_none(),
+            "a failed login set a cookie"
+        );
+    }
+    let (wrong, unknown) = (wrong.text().await.unwrap(), unknown.text().await.unwrap());
+    assert_eq!(wrong, unknown);
+    assert!(wrong.contains("InvalidCredentials"), "{wrong}");
+    assert_eq!(app.session_count().await, 0);
+}
+
+#[tokio::test]
+async fn cookie_attributes_in_dev() {
+    let app = TestApp::spawn().await;
+    let res = app.login(DEMO_USER, DEMO_PASSWORD, None).await;
+    let c = session_cookie(res.headers()).unwrap();
+    assert!(c.has("HttpOnly"));
+    assert_eq!(c.attr("SameSite"), Some(Some("Lax")));
+    assert_eq!(c.attr("Path"), Some(Some("/")));
+    assert!(!c.has("Domain"));
+    assert!(!c.has("Secure"), "DEV serves plain HTTP on localhost");
+    // One day, like the tutorial's maxAge (allow a second of clock rounding).
+    let max_age: i64 = c
+        .attr("Max-Age")
+        .flatten()
+        .expect("Max-Age")
+        .parse()
+        .unwrap();
+    assert!((86_399..=86_400).contains(&max_age), "Max-Age={max_age}");
+}
+
+#[tokio::test]
+async fn cookie_is_secure_outside_dev() {
+    let app = TestApp::spawn_with(Spawn {
+        env: "PROD",
+        ..Spawn::default()
+    })
+    .await;
+    let out = app
+        .cli(&["user", "add", "alice"], "correct horse battery\n")
+        .await;
+    assert!(out.success, "{}", out.stderr);
+    let res = app.login("alice", "correct horse battery", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let c = session_cookie(res.headers()).unwrap();
+    assert!(c.has("Secure") && c.has("HttpOnly"));
+    assert_eq!(c.attr("SameSite"), Some(Some("Lax")));
+}
+
+#[tokio::test]
+async fn login_always_issues_a_new_id_and_the_old_one_dies() {
+    let app = TestApp::spawn().await;
+    let first = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    // Log in again from the same browser: the id must change (fixation defence).
+    let res = app.login(DEMO_USER, DEMO_PASSWORD, Some(&first)).await;
+    let second = session_cookie(res.headers()).expect("a new cookie").pair();
+    assert_ne!(first, second);
+    assert!(
+        !app.sees_welcome(&first, DEMO_USER).await,
+        "the old id still works"
+    );
+    assert!(app.sees_welcome(&second, DEMO_USER).await);
+    assert_eq!(app.session_count().await, 1);
+}
+
+#[tokio::test]
+async fn oversized_password_is_refused_with_a_clear_message() {
+    let app = TestApp::spawn().await;
+    let res = app.login(DEMO_USER, &"x".repeat(2048), None).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("limited to 1024 bytes"));
+    // Long but legal Unicode passwords are fine (they just don't match).
+    let res = app.login(DEMO_USER, &"pässwörd-".repeat(20), None).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_malformed_login_request_is_a_clear_400() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=user1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(session_cookie(res.headers()).is_none());
+}

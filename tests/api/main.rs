@@ -1,0 +1,12 @@
+//! Black-box tests: each starts the real `latchkey` binary on a random port with its own
+//! temporary SQLite file, and talks to it over HTTP like a browser or an attacker would.
+
+mod helpers;
+
+mod anonymous;
+mod cli;
+mod config;
+mod login;
+mod logout;
+mod no_js;
+mod restart;

@@ -1,0 +1,81 @@
+//! JavaScript off: the same forms work as plain POST + redirect.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+async fn form_post(
+    app: &TestApp,
+    path: &str,
+    body: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url(path))
+        .header("accept", BROWSER_ACCEPT)
+        .header("referer", app.url("/"))
+        .form(body);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn plain_form_login_and_logout_redirect_back_to_the_page() {
+    let app = TestApp::spawn().await;
+    let res = form_post(
+        &app,
+        "/api/login",
+        &[("username", DEMO_USER), ("password", DEMO_PASSWORD)],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&app.url("/")) && !location.contains("__err"),
+        "{location}"
+    );
+    let cookie = session_cookie(res.headers())
+        .expect("cookie on the redirect")
+        .pair();
+    assert!(app.sees_welcome(&cookie, DEMO_USER).await);
+
+    let res = form_post(&app, "/api/logout", &[], Some(&cookie)).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(session_cookie(res.headers()).unwrap().is_removal());
+    assert!(!app.sees_welcome(&cookie, DEMO_USER).await);
+}
+
+#[tokio::test]
+async fn plain_form_login_failure_shows_the_error_on_the_page() {
+    let app = TestApp::spawn().await;
+    let res = form_post(
+        &app,
+        "/api/login",
+        &[("username", DEMO_USER), ("password", "wrong")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(session_cookie(res.headers()).is_none());
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let html = app
+        .client
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text(&html).contains("Invalid username or password"),
+        "{}",
+        text(&html)
+    );
+    assert!(html.contains(r#"name="username""#));
+}
