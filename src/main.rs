@@ -1,6 +1,7 @@
 //! The `latchkey` binary: parse the command line, set up logging, hand over to `cli::run`.
 
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -11,6 +12,7 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_sessions=warn,sqlx=warn".into()),
         )
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     match latchkey::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

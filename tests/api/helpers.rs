@@ -34,7 +34,8 @@ pub struct TestApp {
     pub data: Arc<TempDir>,
     spawn: Spawn,
     child: Child,
-    pub log: Arc<Mutex<Vec<String>>>,
+    log: Arc<Mutex<Vec<String>>>,
+    drain: tokio::task::JoinHandle<()>,
 }
 
 /// A parsed `Set-Cookie` header.
@@ -198,7 +199,7 @@ impl TestApp {
         };
         // Keep draining the log so the server never blocks on a full pipe.
         let sink = log.clone();
-        tokio::spawn(async move {
+        let drain = tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 sink.lock().unwrap().push(line);
             }
@@ -214,11 +215,12 @@ impl TestApp {
             spawn,
             child,
             log,
+            drain,
         }
     }
 
-    /// Stops the server with SIGTERM (graceful) and starts it again on the same data.
-    pub async fn restart(mut self) -> Self {
+    /// Stops the server with SIGTERM (graceful; it must exit 0) and returns its whole log.
+    pub async fn stop(mut self) -> (Arc<TempDir>, Vec<String>) {
         let pid = self.child.id().unwrap();
         std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
@@ -229,7 +231,17 @@ impl TestApp {
             status.success(),
             "graceful shutdown should exit 0, got {status}"
         );
-        Self::start(self.data.clone(), self.spawn.clone()).await
+        // The drain ends at EOF, so after this the log is complete.
+        (&mut self.drain).await.unwrap();
+        let log = std::mem::take(&mut *self.log.lock().unwrap());
+        (self.data.clone(), log)
+    }
+
+    /// Stops the server gracefully and starts it again on the same data.
+    pub async fn restart(self) -> Self {
+        let spawn = self.spawn.clone();
+        let (data, _) = self.stop().await;
+        Self::start(data, spawn).await
     }
 
     pub fn url(&self, path: &str) -> String {

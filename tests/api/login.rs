@@ -119,3 +119,30 @@ async fn a_malformed_login_request_is_a_clear_400() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(session_cookie(res.headers()).is_none());
 }
+
+#[tokio::test]
+async fn security_events_are_logged_without_secrets() {
+    let app = TestApp::spawn().await;
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    app.login(DEMO_USER, "a-wrong-password", None).await;
+    app.logout(&cookie).await;
+    let (_, log) = app.stop().await;
+    let has = |event: &str| {
+        log.iter().any(|l| {
+            l.contains(&format!("event=\"{event}\"")) || l.contains(&format!("event={event}"))
+        })
+    };
+    assert!(
+        has("login") && has("login_failed") && has("logout"),
+        "{log:#?}"
+    );
+    let session_id = cookie.split_once('=').unwrap().1;
+    for line in &log {
+        assert!(!line.contains(session_id), "session id in the log: {line}");
+        assert!(
+            !line.contains("a-wrong-password") && !line.contains(DEMO_PASSWORD)
+                || line.contains("DEV: created demo user"),
+            "password in the log: {line}"
+        );
+    }
+}
