@@ -7,7 +7,7 @@ pub fn Welcome(name: String, logout: ServerAction<Logout>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="welcome-title">
             <h1 id="welcome-title">"Welcome, " {name}</h1>
-            <p>"You are logged in. Your session ends when you log out, or after a day."</p>
+            <p>"You are logged in. Log out when you are done, especially on a shared computer."</p>
             <ActionForm action=logout>
                 <button type="submit" disabled=move || pending.get()>"Log out"</button>
             </ActionForm>
