@@ -1,12 +1,14 @@
 //! The HTML shell and the routes.
 
-use crate::components::{HomePage, NotFound};
+use crate::components::{HomePage, NotFound, SessionsPage};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     let css = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
@@ -28,6 +30,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// leptos_axum gives every page render a fresh nonce and puts it on each inline script it
+/// writes; the policy allows exactly those. Set here, before the first byte is streamed.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let (Some(nonce), Some(response), Some(state)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<crate::state::AppState>(),
+    ) else {
+        return;
+    };
+    let policy = crate::server::security::content_security_policy(&state.config, &nonce);
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     view! {
@@ -37,6 +56,7 @@ pub fn App() -> impl IntoView {
                     // In-order rendering: without JavaScript the browser must get the final
                     // content (form or welcome), not a streamed placeholder.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::InOrder/>
                 </Routes>
             </main>
         </Router>

@@ -31,6 +31,9 @@ pub struct Config {
     pub session: SessionConfig,
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
+    pub throttle: ThrottleConfig,
+    /// Running under `cargo leptos watch` (live reload): the CSP must allow its WebSocket.
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +41,11 @@ pub struct SessionConfig {
     pub cookie_name: String,
     /// How long a login lasts (absolute, from the moment of login). The tutorial's `maxAge`.
     pub lifetime: Duration,
+    /// A session unused this long ends (server-side), even before `lifetime`.
+    pub idle_timeout: Duration,
+    /// Sign the cookie (HMAC) with a key from `LATCHKEY_SESSION_KEY` or `signing_key_file`.
+    pub signed: bool,
+    pub signing_key_file: PathBuf,
     pub secure: bool,
     pub same_site: SameSite,
     /// How often expired session records are purged from the store.
@@ -61,6 +69,20 @@ pub struct DatabaseConfig {
 pub struct SecurityConfig {
     /// At most this many Argon2 hashes run at once (each holds 19 MiB); further logins queue.
     pub max_concurrent_hashes: usize,
+    /// Request bodies larger than this are refused (413) before anything reads them.
+    pub max_body_bytes: usize,
+    /// Behind a reverse proxy: the header carrying the client address (its last entry is
+    /// used, the one our proxy appended). Empty: the TCP peer address, headers ignored.
+    pub trusted_proxy_header: Option<String>,
+    /// The base64 signing key from `LATCHKEY_SESSION_KEY`, if set.
+    pub session_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ThrottleConfig {
+    pub window: Duration,
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
 }
 
 impl Config {
@@ -75,16 +97,26 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
+        Self::parse(&text, path, |key| {
+            std::env::var(key).ok().filter(|v| !v.is_empty())
+        })
+    }
+
+    /// Parses configuration text; `env` supplies the non-Leptos overrides (`DATABASE_URL`, …).
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let leptos =
-            leptos::config::get_config_from_str(&text).map_err(|e| ConfigError::Invalid {
+            leptos::config::get_config_from_str(text).map_err(|e| ConfigError::Invalid {
                 path: path.to_owned(),
                 message: format!("[package.metadata.leptos]: {e}"),
             })?;
-        let file: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
         Self::resolve(leptos, file, env)
     }
 
@@ -128,6 +160,12 @@ impl Config {
                 message: format!("{} is out of range (60 ..= 34560000)", s.lifetime_seconds),
             });
         }
+        if s.idle_timeout_seconds < 60 {
+            return Err(ConfigError::Key {
+                key: "session.idle-timeout-seconds",
+                message: format!("{} is too short (at least 60)", s.idle_timeout_seconds),
+            });
+        }
         if s.cleanup_interval_seconds == 0 {
             return Err(ConfigError::Key {
                 key: "session.cleanup-interval-seconds",
@@ -149,10 +187,37 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
-        if file.security.max_concurrent_hashes == 0 {
+        let sec = file.security;
+        if sec.max_concurrent_hashes == 0 {
             return Err(ConfigError::Key {
                 key: "security.max-concurrent-hashes",
                 message: "must be at least 1".into(),
+            });
+        }
+        if sec.max_body_bytes < 1024 {
+            return Err(ConfigError::Key {
+                key: "security.max-body-bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        let trusted_proxy_header =
+            Some(sec.trusted_proxy_header.trim().to_ascii_lowercase()).filter(|h| !h.is_empty());
+        if let Some(h) = &trusted_proxy_header {
+            if http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                return Err(ConfigError::Key {
+                    key: "security.trusted-proxy-header",
+                    message: format!("{h:?} is not a header name"),
+                });
+            }
+        }
+        let t = file.throttle;
+        if t.window_seconds == 0
+            || t.max_failures_per_account == 0
+            || t.max_failures_per_address == 0
+        {
+            return Err(ConfigError::Key {
+                key: "throttle",
+                message: "window-seconds and the max-failures limits must be at least 1".into(),
             });
         }
 
@@ -161,6 +226,9 @@ impl Config {
             session: SessionConfig {
                 cookie_name,
                 lifetime: Duration::from_secs(s.lifetime_seconds),
+                idle_timeout: Duration::from_secs(s.idle_timeout_seconds),
+                signed: s.signed,
+                signing_key_file: s.signing_key_file,
                 secure,
                 same_site: s.same_site,
                 cleanup_interval: Duration::from_secs(s.cleanup_interval_seconds),
@@ -170,8 +238,17 @@ impl Config {
                 max_connections: db.max_connections,
             },
             security: SecurityConfig {
-                max_concurrent_hashes: file.security.max_concurrent_hashes,
+                max_concurrent_hashes: sec.max_concurrent_hashes,
+                max_body_bytes: sec.max_body_bytes,
+                trusted_proxy_header,
+                session_key: env("LATCHKEY_SESSION_KEY"),
             },
+            throttle: ThrottleConfig {
+                window: Duration::from_secs(t.window_seconds),
+                max_failures_per_account: t.max_failures_per_account,
+                max_failures_per_address: t.max_failures_per_address,
+            },
+            watch: env("LEPTOS_WATCH").is_some_and(|v| v == "true"),
         })
     }
 }
@@ -190,6 +267,8 @@ struct FileConfig {
     database: FileDatabase,
     #[serde(default)]
     security: FileSecurity,
+    #[serde(default)]
+    throttle: FileThrottle,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +276,9 @@ struct FileConfig {
 struct FileSession {
     cookie_name: String,
     lifetime_seconds: u64,
+    idle_timeout_seconds: u64,
+    signed: bool,
+    signing_key_file: PathBuf,
     secure: SecureSetting,
     same_site: SameSite,
     cleanup_interval_seconds: u64,
@@ -207,6 +289,10 @@ impl Default for FileSession {
         Self {
             cookie_name: "latchkey_session".into(),
             lifetime_seconds: 24 * 3600,
+            // OWASP's range for low-risk applications is 15-30 minutes of inactivity.
+            idle_timeout_seconds: 30 * 60,
+            signed: false,
+            signing_key_file: "data/session.key".into(),
             secure: SecureSetting::Auto,
             same_site: SameSite::Lax,
             cleanup_interval_seconds: 600,
@@ -243,6 +329,8 @@ impl Default for FileDatabase {
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 struct FileSecurity {
     max_concurrent_hashes: usize,
+    max_body_bytes: usize,
+    trusted_proxy_header: String,
 }
 
 impl Default for FileSecurity {
@@ -250,6 +338,26 @@ impl Default for FileSecurity {
         Self {
             // One hash per core keeps the CPU busy without queueing page requests behind hashes.
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_body_bytes: 16 * 1024,
+            trusted_proxy_header: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileThrottle {
+    window_seconds: u64,
+    max_failures_per_account: u32,
+    max_failures_per_address: u32,
+}
+
+impl Default for FileThrottle {
+    fn default() -> Self {
+        Self {
+            window_seconds: 15 * 60,
+            max_failures_per_account: 5,
+            max_failures_per_address: 50,
         }
     }
 }

@@ -11,6 +11,12 @@ pub enum AppError {
     /// Wrong password and unknown user are deliberately the same error (no user enumeration).
     #[error("Invalid username or password")]
     InvalidCredentials,
+    /// Too many failed attempts; try again after this many seconds.
+    #[error("Too many failed attempts. Please wait {} and try again.", wait_text(.retry_after))]
+    Throttled { retry_after: u64 },
+    /// The action needs a logged-in session.
+    #[error("Please log in first.")]
+    Unauthenticated,
     /// Input that can never be valid, e.g. a 10 KB "password"; rejected before any hashing.
     #[error("{0}")]
     BadInput(String),
@@ -38,6 +44,13 @@ impl server_fn_error::FromServerFnError for AppError {
     }
 }
 
+fn wait_text(seconds: &u64) -> String {
+    match *seconds {
+        0..=90 => format!("{seconds} seconds"),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
 /// Re-exports kept in one place so the rest of the crate does not depend on server_fn's layout.
 mod server_fn_error {
     pub use leptos::server_fn::codec::JsonEncoding;
@@ -50,7 +63,8 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode as S;
         match self {
-            AppError::InvalidCredentials => S::UNAUTHORIZED,
+            AppError::InvalidCredentials | AppError::Unauthenticated => S::UNAUTHORIZED,
+            AppError::Throttled { .. } => S::TOO_MANY_REQUESTS,
             AppError::BadInput(_) => S::BAD_REQUEST,
             AppError::Unavailable => S::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,8 @@
 //! What every request handler can reach: configuration, database, session store, hasher.
 
 use crate::auth::password::PasswordHasher;
+use crate::auth::throttle::Throttle;
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::store::SqliteStore;
 use axum::extract::FromRef;
@@ -14,6 +16,8 @@ pub struct AppState {
     pub db: SqlitePool,
     pub sessions: SqliteStore,
     pub hasher: Arc<PasswordHasher>,
+    pub throttle: Arc<Throttle>,
+    pub clock: SharedClock,
     /// DEV only: the tutorial's demo account exists with its demo password, so the login page
     /// may show it.
     pub demo_login: bool,

@@ -12,24 +12,35 @@ pub struct DemoAccount {
     pub password: String,
 }
 
+/// One of the user's sessions, as the sessions page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionSummary {
+    /// Names the session for revocation; not usable as a cookie.
+    pub handle: String,
+    pub created: String,
+    pub last_active: String,
+    pub browser: String,
+    pub current: bool,
+}
+
 /// Logs in; returns the user's name. Wrong password and unknown user are the same error.
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<String, AppError> {
-    let (state, session) = server::context().await?;
-    crate::auth::service::login(&state, &session, &username, &password).await
+    let (state, session, client) = server::context().await?;
+    crate::auth::service::login(&state, &session, &client, &username, &password).await
 }
 
 /// Ends the session: deletes it server-side and expires the cookie.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let (_, session) = server::context().await?;
+    let (_, session, _) = server::context().await?;
     crate::auth::service::logout(&session).await
 }
 
 /// The logged-in user's name, or `None`.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<String>, AppError> {
-    let (_, session) = server::context().await?;
+    let (_, session, _) = server::context().await?;
     crate::auth::service::current_user(&session).await
 }
 
@@ -43,14 +54,51 @@ pub async fn demo_login() -> Result<Option<DemoAccount>, AppError> {
     }))
 }
 
+/// The logged-in user's sessions, newest first, the current one marked.
+#[server(endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
+    let (state, session, _) = server::context().await?;
+    crate::auth::service::list_sessions(&state, &session).await
+}
+
+/// Ends one of the user's sessions (the current one: same as logging out).
+#[server(endpoint = "revoke_session")]
+pub async fn revoke_session(handle: String) -> Result<(), AppError> {
+    let (state, session, _) = server::context().await?;
+    crate::auth::service::revoke_session(&state, &session, &handle).await
+}
+
+/// Ends every session of the user except this one; returns how many ended.
+#[server(endpoint = "revoke_other_sessions")]
+pub async fn revoke_other_sessions() -> Result<u64, AppError> {
+    let (state, session, _) = server::context().await?;
+    crate::auth::service::revoke_other_sessions(&state, &session).await
+}
+
+/// Changes the password (the current one is required), ends every other session of the user
+/// and renews this session's id.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current: String,
+    new: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    let (state, session, client) = server::context().await?;
+    crate::auth::service::change_password(&state, &session, &client, &current, &new, &confirm).await
+}
+
 #[cfg(feature = "ssr")]
 mod server {
-    use crate::auth::session::AuthSession;
+    use crate::auth::service::Client;
+    use crate::auth::session::{AuthSession, Deadlines};
     use crate::error::AppError;
     use crate::state::AppState;
+    use axum::extract::ConnectInfo;
+    use http::request::Parts;
     use leptos::prelude::*;
+    use std::net::SocketAddr;
 
-    pub async fn context() -> Result<(AppState, AuthSession), AppError> {
+    pub async fn context() -> Result<(AppState, AuthSession, Client), AppError> {
         let state = expect_context::<AppState>();
         let session = leptos_axum::extract::<tower_sessions::Session>()
             .await
@@ -58,6 +106,43 @@ mod server {
                 tracing::error!(error = %e, "session layer missing");
                 AppError::Internal
             })?;
-        Ok((state, AuthSession::new(session)))
+        let session = AuthSession::new(
+            session,
+            state.clock.clone(),
+            Deadlines::from_config(&state.config.session),
+        );
+        let client = use_context::<Parts>()
+            .map(|parts| {
+                client(
+                    &parts,
+                    state.config.security.trusted_proxy_header.as_deref(),
+                )
+            })
+            .unwrap_or_default();
+        Ok((state, session, client))
+    }
+
+    /// Who is asking: the client address (from the trusted proxy header only if one is
+    /// configured, else the TCP peer) and the user agent.
+    fn client(parts: &Parts, trusted_header: Option<&str>) -> Client {
+        let from_proxy = trusted_header
+            .and_then(|h| parts.headers.get(h))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Client {
+            address: from_proxy
+                .or(peer)
+                .map_or_else(|| "unknown".into(), |ip| ip.to_string()),
+            user_agent: parts
+                .headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        }
     }
 }

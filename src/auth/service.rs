@@ -1,35 +1,65 @@
-//! Login, logout and "who am I", independent of how they are called (server function or test).
+//! What the server functions do, independent of how they are called.
 
-use super::password::MAX_PASSWORD_BYTES;
-use super::session::{AuthSession, SessionUser};
+use super::password::{validate_new_password, MAX_PASSWORD_BYTES};
+use super::session::{AuthData, AuthSession, Deadlines, SessionUser};
+use super::user_agent::describe;
+use crate::auth::api::SessionSummary;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::{self, SessionIndex};
 use crate::users::{self, MAX_USERNAME_CHARS};
+
+/// The caller, as far as throttling and the sessions page care.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub address: String,
+    pub user_agent: Option<String>,
+}
 
 pub async fn login(
     state: &AppState,
     session: &AuthSession,
+    client: &Client,
     username: &str,
     password: &str,
 ) -> Result<String, AppError> {
-    // Refuse absurd input before it costs a hash or a query.
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AppError::BadInput(format!(
-            "Passwords are limited to {MAX_PASSWORD_BYTES} bytes."
-        )));
-    }
+    // Refuse absurd input before it costs a hash, a query or a throttle slot.
+    check_password_length(password)?;
     if username.chars().count() > MAX_USERNAME_CHARS {
         return Err(AppError::BadInput(format!(
             "Usernames are limited to {MAX_USERNAME_CHARS} characters."
         )));
     }
+    let attempt = state
+        .throttle
+        .begin(username, &client.address)
+        .map_err(|retry_after| {
+            tracing::warn!(event = "login_throttled", retry_after, "login throttled");
+            AppError::Throttled { retry_after }
+        })?;
+    let Some(user) = verify(state, username, password).await? else {
+        tracing::info!(event = "login_failed", "login failed");
+        return Err(AppError::InvalidCredentials);
+    };
+    state.throttle.succeeded(attempt);
+    session.log_in(&user, client.user_agent.as_deref()).await?;
+    tracing::info!(event = "login", user_id = user.id, "login succeeded");
+    Ok(user.name)
+}
+
+/// The user with these credentials, or `None`. Unknown users are verified against a dummy
+/// hash: same work, same answer, same time as a wrong password.
+async fn verify(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Option<SessionUser>, AppError> {
     let user = users::find_by_username(&state.db, username)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "user lookup failed");
             AppError::Unavailable
         })?;
-    // Unknown users are verified against a dummy hash: same work, same answer, same time.
     let verified = state
         .hasher
         .verify(
@@ -41,23 +71,19 @@ pub async fn login(
             tracing::error!(error = %e, "password verification failed");
             AppError::Internal
         })?;
-    let Some(user) = user.filter(|_| verified) else {
-        tracing::info!(event = "login_failed", "login failed");
-        return Err(AppError::InvalidCredentials);
-    };
-    let session_user = SessionUser {
-        id: user.id,
-        name: user.username,
-    };
-    session
-        .log_in(&session_user, state.config.session.lifetime)
-        .await?;
-    tracing::info!(
-        event = "login",
-        user_id = session_user.id,
-        "login succeeded"
-    );
-    Ok(session_user.name)
+    Ok(user.filter(|_| verified).map(|u| SessionUser {
+        id: u.id,
+        name: u.username,
+    }))
+}
+
+fn check_password_length(password: &str) -> Result<(), AppError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::BadInput(format!(
+            "Passwords are limited to {MAX_PASSWORD_BYTES} bytes."
+        )));
+    }
+    Ok(())
 }
 
 pub async fn logout(session: &AuthSession) -> Result<(), AppError> {
@@ -71,4 +97,164 @@ pub async fn logout(session: &AuthSession) -> Result<(), AppError> {
 
 pub async fn current_user(session: &AuthSession) -> Result<Option<String>, AppError> {
     Ok(session.user().await?.map(|u| u.name))
+}
+
+async fn require_user(session: &AuthSession) -> Result<SessionUser, AppError> {
+    session.user().await?.ok_or(AppError::Unauthenticated)
+}
+
+fn store_error(err: store::StoreError) -> AppError {
+    tracing::error!(error = %err, "session index failure");
+    AppError::Unavailable
+}
+
+pub async fn list_sessions(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<Vec<SessionSummary>, AppError> {
+    let user = require_user(session).await?;
+    let current = session.id().map(|id| store::handle(&id));
+    let deadlines = Deadlines::from_config(&state.config.session);
+    let now = state.clock.unix();
+    let stored = state
+        .sessions
+        .list_user_sessions(user.id)
+        .await
+        .map_err(store_error)?;
+    Ok(stored
+        .into_iter()
+        .filter_map(|s| {
+            let data = AuthData::from_record(&s.data)?;
+            // Idle sessions linger in the store until their absolute deadline; they are dead.
+            deadlines.check(&data, now).ok()?;
+            Some(SessionSummary {
+                current: current.as_deref() == Some(s.handle.as_str()),
+                handle: s.handle,
+                created: format_time(data.created),
+                last_active: format_time(data.seen),
+                browser: describe(data.user_agent.as_deref()),
+            })
+        })
+        .collect())
+}
+
+pub async fn revoke_session(
+    state: &AppState,
+    session: &AuthSession,
+    handle: &str,
+) -> Result<(), AppError> {
+    let user = require_user(session).await?;
+    if session.id().is_some_and(|id| store::handle(&id) == handle) {
+        return logout(session).await;
+    }
+    if state
+        .sessions
+        .delete_user_session(user.id, handle)
+        .await
+        .map_err(store_error)?
+    {
+        tracing::info!(
+            event = "session_revoked",
+            user_id = user.id,
+            "session revoked"
+        );
+    }
+    // Unknown or someone else's handle: nothing to do, and nothing to reveal.
+    Ok(())
+}
+
+pub async fn revoke_other_sessions(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<u64, AppError> {
+    let user = require_user(session).await?;
+    let ended = state
+        .sessions
+        .delete_user_sessions(user.id, session.id().as_ref())
+        .await
+        .map_err(store_error)?;
+    tracing::info!(
+        event = "sessions_revoked",
+        user_id = user.id,
+        count = ended,
+        "other sessions revoked"
+    );
+    Ok(ended)
+}
+
+pub async fn change_password(
+    state: &AppState,
+    session: &AuthSession,
+    client: &Client,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<(), AppError> {
+    let user = require_user(session).await?;
+    check_password_length(current)?;
+    validate_new_password(new).map_err(|e| AppError::BadInput(capitalise(&e)))?;
+    if new != confirm {
+        return Err(AppError::BadInput("The new passwords do not match.".into()));
+    }
+    // Guessing the current password from a stolen session is throttled like a login.
+    let attempt = state
+        .throttle
+        .begin(&user.name, &client.address)
+        .map_err(|retry_after| AppError::Throttled { retry_after })?;
+    if verify(state, &user.name, current).await?.is_none() {
+        tracing::info!(
+            event = "password_change_failed",
+            user_id = user.id,
+            "wrong current password"
+        );
+        return Err(AppError::BadInput(
+            "The current password is not correct.".into(),
+        ));
+    }
+    state.throttle.succeeded(attempt);
+    let hash = state.hasher.hash(new.to_owned()).await.map_err(|e| {
+        tracing::error!(error = %e, "hashing failed");
+        AppError::Internal
+    })?;
+    users::set_password_hash(&state.db, &user.name, &hash)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password update failed");
+            AppError::Unavailable
+        })?;
+    // Everyone else out, then a fresh id for this session.
+    let ended = state
+        .sessions
+        .delete_user_sessions(user.id, session.id().as_ref())
+        .await
+        .map_err(store_error)?;
+    session.renew().await?;
+    tracing::info!(
+        event = "password_changed",
+        user_id = user.id,
+        other_sessions_ended = ended,
+        "password changed"
+    );
+    Ok(())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str() + ".")
+        .unwrap_or_default()
+}
+
+fn format_time(unix: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => format!(
+            "{}-{:02}-{:02} {:02}:{:02} UTC",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute()
+        ),
+        Err(_) => "unknown".into(),
+    }
 }

@@ -1,11 +1,23 @@
-//! The typed session: the one place that knows which keys a session holds.
+//! The typed session: the one place that knows which keys a session holds and when it ends.
+//!
+//! A logged-in session holds the user id (under [`USER_ID_KEY`], which the store indexes) and an
+//! [`AuthData`] record. Two deadlines apply, both checked here on every access:
+//! - absolute: `lifetime` after login (the cookie's Max-Age is the same instant);
+//! - idle: `idle_timeout` after the last request that used the session. Activity moves it, but
+//!   never past the absolute deadline. `seen` is rewritten at most once per [`TOUCH_EVERY`]
+//!   seconds, so an active user costs one store write a minute, not one per request.
 
+use crate::clock::SharedClock;
+use crate::config::SessionConfig;
 use crate::error::AppError;
 use crate::store::USER_ID_KEY;
-use std::time::Duration;
+use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session};
 
-const USER_NAME_KEY: &str = "name";
+const AUTH_KEY: &str = "auth";
+/// Granularity of the idle clock, in seconds.
+pub const TOUCH_EVERY: i64 = 60;
+const MAX_USER_AGENT_CHARS: usize = 256;
 
 /// The user a session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,51 +26,153 @@ pub struct SessionUser {
     pub name: String,
 }
 
-pub struct AuthSession(Session);
+/// What a logged-in session records besides the user id (all times are unix seconds).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthData {
+    pub name: String,
+    pub created: i64,
+    pub seen: i64,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
 
-impl AuthSession {
-    pub fn new(session: Session) -> Self {
-        Self(session)
+impl AuthData {
+    pub fn from_record(
+        data: &std::collections::HashMap<String, serde_json::Value>,
+    ) -> Option<Self> {
+        serde_json::from_value(data.get(AUTH_KEY)?.clone()).ok()
+    }
+}
+
+/// Deadlines, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    pub idle: i64,
+    pub absolute: i64,
+}
+
+impl Deadlines {
+    pub fn from_config(config: &SessionConfig) -> Self {
+        Self {
+            idle: config.idle_timeout.as_secs() as i64,
+            absolute: config.lifetime.as_secs() as i64,
+        }
     }
 
-    /// The logged-in user, if any. Loads the record lazily: no cookie, no store access.
+    /// Whether a session with `data` is still alive at `now`, and if not, why not.
+    pub fn check(&self, data: &AuthData, now: i64) -> Result<(), &'static str> {
+        if now >= data.created + self.absolute {
+            Err("absolute")
+        } else if now >= data.seen + self.idle {
+            Err("idle")
+        } else {
+            Ok(())
+        }
+    }
+}
+
+pub struct AuthSession {
+    session: Session,
+    clock: SharedClock,
+    deadlines: Deadlines,
+}
+
+impl AuthSession {
+    pub fn new(session: Session, clock: SharedClock, deadlines: Deadlines) -> Self {
+        Self {
+            session,
+            clock,
+            deadlines,
+        }
+    }
+
+    /// The session's own id, if it has one in the store.
+    pub fn id(&self) -> Option<tower_sessions::session::Id> {
+        self.session.id()
+    }
+
+    /// The logged-in user, if any; ends the session if a deadline has passed. Loads the record
+    /// lazily: a request without a cookie never touches the store.
     pub async fn user(&self) -> Result<Option<SessionUser>, AppError> {
-        let id = self
-            .0
+        let Some(id) = self
+            .session
             .get::<i64>(USER_ID_KEY)
             .await
-            .map_err(session_error)?;
-        let name = self
-            .0
-            .get::<String>(USER_NAME_KEY)
+            .map_err(session_error)?
+        else {
+            return Ok(None);
+        };
+        let Some(mut data) = self
+            .session
+            .get::<AuthData>(AUTH_KEY)
             .await
-            .map_err(session_error)?;
-        Ok(id.zip(name).map(|(id, name)| SessionUser { id, name }))
+            .map_err(session_error)?
+        else {
+            return Ok(None);
+        };
+        let now = self.clock.unix();
+        if let Err(reason) = self.deadlines.check(&data, now) {
+            tracing::info!(
+                event = "session_expired",
+                user_id = id,
+                reason,
+                "session expired"
+            );
+            self.session.flush().await.map_err(session_error)?;
+            return Ok(None);
+        }
+        if now - data.seen >= TOUCH_EVERY {
+            data.seen = now;
+            // A plain update: if the session was deleted meanwhile, the store refuses to revive it.
+            self.session
+                .insert(AUTH_KEY, &data)
+                .await
+                .map_err(session_error)?;
+        }
+        Ok(Some(SessionUser {
+            id,
+            name: data.name,
+        }))
     }
 
     /// Binds the session to `user` under a brand-new id (no fixation: whatever id the browser
-    /// brought is deleted), valid for `lifetime` from now.
-    pub async fn log_in(&self, user: &SessionUser, lifetime: Duration) -> Result<(), AppError> {
-        self.0.cycle_id().await.map_err(session_error)?;
-        self.0.clear().await;
-        self.0
+    /// brought is deleted), valid until the absolute deadline.
+    pub async fn log_in(
+        &self,
+        user: &SessionUser,
+        user_agent: Option<&str>,
+    ) -> Result<(), AppError> {
+        let now = self.clock.unix();
+        self.session.cycle_id().await.map_err(session_error)?;
+        self.session.clear().await;
+        self.session
             .insert(USER_ID_KEY, user.id)
             .await
             .map_err(session_error)?;
-        self.0
-            .insert(USER_NAME_KEY, &user.name)
+        let data = AuthData {
+            name: user.name.clone(),
+            created: now,
+            seen: now,
+            user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+        };
+        self.session
+            .insert(AUTH_KEY, &data)
             .await
             .map_err(session_error)?;
-        let lifetime = time::Duration::try_from(lifetime).map_err(|_| AppError::Internal)?;
-        self.0.set_expiry(Some(Expiry::AtDateTime(
-            time::OffsetDateTime::now_utc() + lifetime,
-        )));
+        let end = time::OffsetDateTime::from_unix_timestamp(now + self.deadlines.absolute)
+            .map_err(|_| AppError::Internal)?;
+        self.session.set_expiry(Some(Expiry::AtDateTime(end)));
         Ok(())
+    }
+
+    /// Keeps the user logged in under a new id (after a password change).
+    pub async fn renew(&self) -> Result<(), AppError> {
+        self.session.cycle_id().await.map_err(session_error)
     }
 
     /// Deletes the server-side record; the session layer then expires the cookie.
     pub async fn log_out(&self) -> Result<(), AppError> {
-        self.0.flush().await.map_err(session_error)
+        self.session.flush().await.map_err(session_error)
     }
 }
 

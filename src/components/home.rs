@@ -1,3 +1,4 @@
+use super::sync::{announce_after, on_auth_change};
 use super::{LoginForm, Welcome};
 use crate::auth::api::{current_user, demo_login, Login, Logout};
 use leptos::prelude::*;
@@ -16,6 +17,9 @@ pub fn HomePage() -> impl IntoView {
         |_| current_user(),
     );
     let demo = Resource::new(|| (), |_| demo_login());
+    on_auth_change(move || user.refetch());
+    announce_after(login, |_: &String| true);
+    announce_after(logout, |_: &()| true);
 
     view! {
         <Transition fallback=|| view! { <section class="card" aria-busy="true"><p>"Loading…"</p></section> }>

@@ -3,9 +3,12 @@
 mod home;
 mod login_form;
 mod not_found;
+mod sessions;
+mod sync;
 mod welcome;
 
 pub use home::HomePage;
 pub use login_form::LoginForm;
 pub use not_found::NotFound;
+pub use sessions::SessionsPage;
 pub use welcome::Welcome;

@@ -11,6 +11,7 @@ pub fn Welcome(name: String, logout: ServerAction<Logout>) -> impl IntoView {
             <ActionForm action=logout>
                 <button type="submit" disabled=move || pending.get()>"Log out"</button>
             </ActionForm>
+            <p class="hint"><a href="/sessions">"Your sessions and password"</a></p>
         </section>
     }
 }

@@ -1,9 +1,13 @@
 //! Server assembly: open the stores, build the router, serve until SIGTERM / Ctrl-C.
 
 mod headers;
+mod keys;
+pub mod security;
 
 use crate::app::{shell, App};
 use crate::auth::password::PasswordHasher;
+use crate::auth::throttle::Throttle;
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, SameSite};
 use crate::state::AppState;
 use crate::store::{SessionIndex, SqliteStore};
@@ -20,23 +24,36 @@ pub const DEMO_PASSWORD: &str = "mypassword";
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Opens the database and builds the shared state (also used by the CLI's user commands).
+/// Opens the database and builds the shared state (the CLI's user commands use this as is).
 pub async fn open(config: Config) -> Result<AppState, BoxError> {
+    open_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// The state a server runs on: [`open_with_clock`] plus, in DEV, the demo user.
+pub async fn open_for_serving(config: Config, clock: SharedClock) -> Result<AppState, BoxError> {
+    let mut state = open_with_clock(config, clock).await?;
+    state.demo_login = prepare_demo_user(&state).await?;
+    Ok(state)
+}
+
+/// [`open`] with a chosen clock (tests move time forward instead of sleeping).
+pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppState, BoxError> {
     let db = crate::db::connect(&config.database).await?;
     let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
     Ok(AppState {
-        sessions: SqliteStore::new(db.clone()),
+        sessions: SqliteStore::new(db.clone(), clock.clone()),
+        throttle: Arc::new(Throttle::new(config.throttle.clone(), clock.clone())),
         config: Arc::new(config),
         db,
         hasher,
+        clock,
         demo_login: false,
     })
 }
 
 pub async fn serve(config: Config) -> Result<(), BoxError> {
-    let mut state = open(config).await?;
-    state.demo_login = prepare_demo_user(&state).await?;
-    spawn_expired_session_cleanup(&state);
+    let state = open_for_serving(config, Arc::new(SystemClock)).await?;
+    spawn_cleanup(&state);
 
     let addr = state.config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -54,38 +71,86 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
             tracing::warn!(error = %err, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, router(state))
+    let app = router(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("shut down cleanly");
     Ok(())
 }
 
-pub fn router(state: AppState) -> Router {
-    let session = &state.config.session;
+/// The whole HTTP surface. Layers wrap what was added before them, so the order below is the
+/// order of the onion from the inside out; static files (the fallback) get only the outermost
+/// headers, not the session.
+pub fn router(state: AppState) -> Result<Router, BoxError> {
+    let config = state.config.clone();
+    let session = &config.session;
     let session_layer = SessionManagerLayer::new(state.sessions.clone())
         .with_name(session.cookie_name.clone())
         .with_http_only(true)
         .with_secure(session.secure)
-        .with_same_site(match session.same_site {
-            SameSite::Lax => tower_sessions::cookie::SameSite::Lax,
-            SameSite::Strict => tower_sessions::cookie::SameSite::Strict,
-        })
+        .with_same_site(same_site(session.same_site))
         .with_path("/");
 
-    let leptos_options = state.config.leptos.clone();
+    let leptos_options = config.leptos.clone();
     let routes = generate_route_list(App);
-    Router::new()
+    let router = Router::new()
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
-        // Pages and server functions: layers wrap only what is above them, so static files
-        // (the fallback below) get neither the session nor `no-store`.
-        .layer(headers::no_store())
         .layer(axum::middleware::map_response(
             headers::server_fn_error_status,
         ))
-        .layer(session_layer)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .with_state(state)
+        .layer(headers::no_store());
+    // Signed and unsigned session layers are different types: branch here, once.
+    let router = if session.signed {
+        let key = keys::load_or_create(
+            config.security.session_key.as_deref(),
+            &session.signing_key_file,
+        )?;
+        let name = session.cookie_name.clone();
+        router
+            .layer(session_layer.with_signed(key.clone()))
+            .layer(complete_removal_cookie(&config))
+            .layer(axum::middleware::from_fn(move |req, next| {
+                security::log_tampered_cookie(key.clone(), name.clone(), req, next)
+            }))
+    } else {
+        router
+            .layer(session_layer)
+            .layer(complete_removal_cookie(&config))
+    };
+    let mut router = router
+        .layer(axum::middleware::from_fn(security::refuse_cross_site))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            config.security.max_body_bytes,
+        ))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    for (name, value) in security::static_headers() {
+        router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            name, value,
+        ));
+    }
+    Ok(router.with_state(state))
+}
+
+/// See [`security::complete_removal_cookie`]; it must sit outside the session layer.
+fn complete_removal_cookie(
+    config: &Arc<Config>,
+) -> axum::middleware::MapResponseLayer<
+    impl Fn(axum::response::Response) -> std::future::Ready<axum::response::Response> + Clone,
+    (),
+    (),
+> {
+    let config = config.clone();
+    axum::middleware::map_response(move |res| {
+        std::future::ready(security::complete_removal_cookie(&config, res))
+    })
+}
+
+pub(crate) fn same_site(s: SameSite) -> tower_sessions::cookie::SameSite {
+    match s {
+        SameSite::Lax => tower_sessions::cookie::SameSite::Lax,
+        SameSite::Strict => tower_sessions::cookie::SameSite::Strict,
+    }
 }
 
 /// DEV on an empty database: create the tutorial's demo user. Returns whether the login page
@@ -108,16 +173,18 @@ async fn prepare_demo_user(state: &AppState) -> Result<bool, BoxError> {
         .await?)
 }
 
-/// Purges expired records periodically. Errors are logged and retried next round: a database
-/// hiccup must not end the task.
-fn spawn_expired_session_cleanup(state: &AppState) {
+/// Purges expired records (and passed throttling windows) periodically. Errors are logged and
+/// retried next round: a database hiccup must not end the task.
+fn spawn_cleanup(state: &AppState) {
     let store = state.sessions.clone();
+    let throttle = state.throttle.clone();
     let period = state.config.session.cleanup_interval;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            throttle.prune();
             match store.delete_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(event = "expired_sessions_purged", count = n),

@@ -14,14 +14,30 @@ mod sqlite;
 pub use sqlite::SqliteStore;
 
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use tower_sessions::session::{Id, Record};
 
 /// The record key that holds the logged-in user's id; stores index sessions by it.
 pub const USER_ID_KEY: &str = "uid";
 
+/// One of a user's live sessions, as the index lists it.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    /// A public handle for the session: hex of the stored id hash. It names the session (to
+    /// revoke it) but cannot be turned back into a cookie.
+    pub handle: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub data: HashMap<String, serde_json::Value>,
+}
+
 /// What the per-user index needs from a store, beyond tower-sessions' trait.
 #[async_trait::async_trait]
 pub trait SessionIndex {
+    /// The live sessions of `user_id`, newest first.
+    async fn list_user_sessions(&self, user_id: i64) -> Result<Vec<StoredSession>, StoreError>;
+    /// Deletes one session of `user_id` by handle; `false` if it was not theirs or is gone.
+    async fn delete_user_session(&self, user_id: i64, handle: &str) -> Result<bool, StoreError>;
     /// Deletes every session of `user_id`, except `keep` if given. Returns how many ended.
     async fn delete_user_sessions(
         &self,
@@ -36,11 +52,32 @@ pub trait SessionIndex {
 pub enum StoreError {
     #[error("session store error: {0}")]
     Backend(#[from] sqlx::Error),
+    #[error("corrupt session record: {0}")]
+    Corrupt(String),
 }
 
 /// The stored key for a session id (SHA-256 of its 16 bytes).
 fn id_hash(id: &Id) -> [u8; 32] {
     Sha256::digest(id.0.to_le_bytes()).into()
+}
+
+/// The public handle of a session id (see [`StoredSession::handle`]).
+pub fn handle(id: &Id) -> String {
+    hex(&id_hash(id))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// The user a record belongs to, if any.

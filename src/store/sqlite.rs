@@ -1,6 +1,9 @@
 //! The SQLite session store (the default): a real file, shared with the users table.
 
-use super::{backend, id_hash, record_user_id, SessionIndex, StoreError};
+use super::{
+    backend, hex, id_hash, record_user_id, unhex, SessionIndex, StoreError, StoredSession,
+};
+use crate::clock::SharedClock;
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
@@ -9,16 +12,17 @@ use tower_sessions::session_store::{self, SessionStore};
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    clock: SharedClock,
 }
 
 impl SqliteStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    pub fn new(pool: SqlitePool, clock: SharedClock) -> Self {
+        Self { pool, clock }
     }
-}
 
-fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+    fn now(&self) -> i64 {
+        self.clock.unix()
+    }
 }
 
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
@@ -38,7 +42,7 @@ impl SessionStore for SqliteStore {
             .bind(record_user_id(record))
             .bind(&data)
             .bind(record.expiry_date.unix_timestamp())
-            .bind(now())
+            .bind(self.now())
             .execute(&self.pool)
             .await
             .map_err(backend)?
@@ -62,7 +66,7 @@ impl SessionStore for SqliteStore {
         .bind(encode(record)?)
         .bind(record.expiry_date.unix_timestamp())
         .bind(&id_hash(&record.id)[..])
-        .bind(now())
+        .bind(self.now())
         .execute(&self.pool)
         .await
         .map_err(backend)?;
@@ -74,7 +78,7 @@ impl SessionStore for SqliteStore {
             "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
         )
         .bind(&id_hash(id)[..])
-        .bind(now())
+        .bind(self.now())
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
@@ -102,6 +106,40 @@ impl SessionStore for SqliteStore {
 
 #[async_trait::async_trait]
 impl SessionIndex for SqliteStore {
+    async fn list_user_sessions(&self, user_id: i64) -> Result<Vec<StoredSession>, StoreError> {
+        let rows: Vec<(Vec<u8>, i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT id_hash, created_at, expires_at, data FROM sessions \
+             WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC",
+        )
+        .bind(user_id)
+        .bind(self.now())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(hash, created_at, expires_at, data)| {
+                Ok(StoredSession {
+                    handle: hex(&hash),
+                    created_at,
+                    expires_at,
+                    data: serde_json::from_slice(&data)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_user_session(&self, user_id: i64, handle: &str) -> Result<bool, StoreError> {
+        let Some(hash) = unhex(handle) else {
+            return Ok(false);
+        };
+        let res = sqlx::query("DELETE FROM sessions WHERE id_hash = ? AND user_id = ?")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
     async fn delete_user_sessions(
         &self,
         user_id: i64,
@@ -120,7 +158,7 @@ impl SessionIndex for SqliteStore {
 
     async fn delete_expired(&self) -> Result<u64, StoreError> {
         let res = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-            .bind(now())
+            .bind(self.now())
             .execute(&self.pool)
             .await?;
         Ok(res.rows_affected())
@@ -142,7 +180,10 @@ mod tests {
         })
         .await
         .unwrap();
-        (SqliteStore::new(pool), dir)
+        (
+            SqliteStore::new(pool, std::sync::Arc::new(crate::clock::SystemClock)),
+            dir,
+        )
     }
 
     fn record(secs_from_now: i64) -> Record {
