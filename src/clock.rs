@@ -24,10 +24,20 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that is the system time plus an offset the test controls.
-#[derive(Debug, Default)]
+/// A clock that stands still (at the time it was made) until the test moves it.
+#[derive(Debug)]
 pub struct ManualClock {
+    start: OffsetDateTime,
     offset_seconds: AtomicI64,
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self {
+            start: OffsetDateTime::now_utc(),
+            offset_seconds: AtomicI64::new(0),
+        }
+    }
 }
 
 impl ManualClock {
@@ -39,7 +49,6 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-            + time::Duration::seconds(self.offset_seconds.load(Ordering::SeqCst))
+        self.start + time::Duration::seconds(self.offset_seconds.load(Ordering::SeqCst))
     }
 }

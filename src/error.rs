@@ -39,6 +39,9 @@ impl server_fn_error::FromServerFnError for AppError {
         match value {
             // Undecodable arguments are the caller's fault: say so plainly.
             E::Args(msg) | E::MissingArg(msg) => AppError::BadInput(format!("Bad request: {msg}")),
+            // On the server, failing to decode is always about the request's arguments.
+            #[cfg(feature = "ssr")]
+            E::Deserialization(msg) => AppError::BadInput(format!("Bad request: {msg}")),
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -123,11 +123,15 @@ impl AuthSession {
         }
         if now - data.seen >= TOUCH_EVERY {
             data.seen = now;
-            // A plain update: if the session was deleted meanwhile, the store refuses to revive it.
             self.session
                 .insert(AUTH_KEY, &data)
                 .await
                 .map_err(session_error)?;
+            self.pin_expiry(&data)?;
+            // Saved here rather than by the session layer on the way out: a streamed page has
+            // usually passed that layer before this runs. The store only *updates*, so a
+            // session deleted meanwhile stays deleted.
+            self.session.save().await.map_err(session_error)?;
         }
         Ok(Some(SessionUser {
             id,
@@ -159,15 +163,30 @@ impl AuthSession {
             .insert(AUTH_KEY, &data)
             .await
             .map_err(session_error)?;
-        let end = time::OffsetDateTime::from_unix_timestamp(now + self.deadlines.absolute)
-            .map_err(|_| AppError::Internal)?;
-        self.session.set_expiry(Some(Expiry::AtDateTime(end)));
-        Ok(())
+        self.pin_expiry(&data)
     }
 
     /// Keeps the user logged in under a new id (after a password change).
     pub async fn renew(&self) -> Result<(), AppError> {
-        self.session.cycle_id().await.map_err(session_error)
+        let data = self
+            .session
+            .get::<AuthData>(AUTH_KEY)
+            .await
+            .map_err(session_error)?;
+        self.session.cycle_id().await.map_err(session_error)?;
+        match data {
+            Some(data) => self.pin_expiry(&data),
+            None => Ok(()),
+        }
+    }
+
+    /// tower-sessions keeps a per-session expiry only for the request that set it; every save
+    /// must set it again, or the record and the cookie fall back to the layer's default.
+    fn pin_expiry(&self, data: &AuthData) -> Result<(), AppError> {
+        let end = time::OffsetDateTime::from_unix_timestamp(data.created + self.deadlines.absolute)
+            .map_err(|_| AppError::Internal)?;
+        self.session.set_expiry(Some(Expiry::AtDateTime(end)));
+        Ok(())
     }
 
     /// Deletes the server-side record; the session layer then expires the cookie.

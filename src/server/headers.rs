@@ -32,6 +32,11 @@ pub async fn server_fn_error_status(response: Response) -> Response {
         .unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = err.status();
+        if let AppError::Throttled { retry_after } = err {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

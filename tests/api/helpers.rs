@@ -1,3 +1,4 @@
+use latchkey::clock::ManualClock;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{redirect, Client, StatusCode};
 use std::path::{Path, PathBuf};
@@ -32,10 +33,48 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub data: Arc<TempDir>,
-    spawn: Spawn,
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-    drain: tokio::task::JoinHandle<()>,
+    server: Server,
+}
+
+/// The server under test: the real binary in a child process, or (when a test must control
+/// time) the same router served in-process with a [`ManualClock`].
+enum Server {
+    Process {
+        spawn: Spawn,
+        child: Box<Child>,
+        log: Arc<Mutex<Vec<String>>>,
+        drain: tokio::task::JoinHandle<()>,
+    },
+    InProcess {
+        clock: Arc<ManualClock>,
+        task: tokio::task::JoinHandle<()>,
+    },
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Server::InProcess { task, .. } = &self.server {
+            task.abort();
+        }
+    }
+}
+
+/// The project's `Leptos.toml` with `replacements` applied (each must match).
+pub fn config_text(replacements: &[(&str, &str)]) -> String {
+    let mut text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "Leptos.toml has no {from:?}");
+        text = text.replace(from, to);
+    }
+    text
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// A parsed `Set-Cookie` header.
@@ -204,42 +243,87 @@ impl TestApp {
                 sink.lock().unwrap().push(line);
             }
         });
-        let client = Client::builder()
-            .redirect(redirect::Policy::none())
-            .build()
-            .unwrap();
         TestApp {
             base,
-            client,
+            client: client(),
             data,
-            spawn,
-            child,
-            log,
-            drain,
+            server: Server::Process {
+                spawn,
+                child: Box::new(child),
+                log,
+                drain,
+            },
+        }
+    }
+
+    /// Serves the app in this process with a controllable clock and `Leptos.toml` changed by
+    /// `replacements` (DEV, fresh database, random port).
+    pub async fn spawn_in_process(replacements: &[(&str, &str)]) -> Self {
+        let data = Arc::new(tempfile::tempdir().unwrap());
+        let url = format!("sqlite://{}/latchkey.db", data.path().display());
+        let text = config_text(replacements);
+        let config = latchkey::config::Config::parse(&text, Path::new("Leptos.toml"), |key| {
+            (key == "DATABASE_URL").then(|| url.clone())
+        })
+        .unwrap();
+        let clock = Arc::new(ManualClock::default());
+        let state = latchkey::server::open_for_serving(config, clock.clone())
+            .await
+            .unwrap();
+        let app = latchkey::server::router(state)
+            .unwrap()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        TestApp {
+            base,
+            client: client(),
+            data,
+            server: Server::InProcess { clock, task },
+        }
+    }
+
+    /// The clock of an in-process server.
+    pub fn clock(&self) -> &ManualClock {
+        match &self.server {
+            Server::InProcess { clock, .. } => clock,
+            Server::Process { .. } => panic!("only in-process servers have a manual clock"),
         }
     }
 
     /// Stops the server with SIGTERM (graceful; it must exit 0) and returns its whole log.
     pub async fn stop(mut self) -> (Arc<TempDir>, Vec<String>) {
-        let pid = self.child.id().unwrap();
+        let Server::Process {
+            child, log, drain, ..
+        } = &mut self.server
+        else {
+            panic!("stop() is for process servers");
+        };
+        let pid = child.id().unwrap();
         std::process::Command::new("kill")
             .args(["-TERM", &pid.to_string()])
             .status()
             .unwrap();
-        let status = self.child.wait().await.unwrap();
+        let status = child.wait().await.unwrap();
         assert!(
             status.success(),
             "graceful shutdown should exit 0, got {status}"
         );
         // The drain ends at EOF, so after this the log is complete.
-        (&mut self.drain).await.unwrap();
-        let log = std::mem::take(&mut *self.log.lock().unwrap());
+        drain.await.unwrap();
+        let log = std::mem::take(&mut *log.lock().unwrap());
         (self.data.clone(), log)
     }
 
     /// Stops the server gracefully and starts it again on the same data.
     pub async fn restart(self) -> Self {
-        let spawn = self.spawn.clone();
+        let Server::Process { spawn, .. } = &self.server else {
+            panic!("restart() is for process servers");
+        };
+        let spawn = spawn.clone();
         let (data, _) = self.stop().await;
         Self::start(data, spawn).await
     }

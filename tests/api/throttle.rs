@@ -1,0 +1,208 @@
+//! Login throttling, timing and password limits (SECURITY.md items 9-11).
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::time::{Duration, Instant};
+
+const PROXIED: &[(&str, &str)] = &[
+    (
+        "trusted-proxy-header = \"\"",
+        "trusted-proxy-header = \"x-forwarded-for\"",
+    ),
+    (
+        "max-failures-per-account = 5",
+        "max-failures-per-account = 3",
+    ),
+    (
+        "max-failures-per-address = 50",
+        "max-failures-per-address = 6",
+    ),
+];
+
+async fn login_from(app: &TestApp, ip: &str, user: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/login"))
+        .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
+        .form(&[("username", user), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_account_is_throttled_identically_whether_or_not_it_exists() {
+    let app = TestApp::spawn_in_process(PROXIED).await;
+    let mut answers = Vec::new();
+    for user in [DEMO_USER, "no-such-user"] {
+        for attempt in 0..3 {
+            let ip = format!("198.51.100.{attempt}");
+            assert_eq!(
+                login_from(&app, &ip, user, "wrong").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let res = login_from(&app, "198.51.100.99", user, "wrong").await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&retry), "{retry}");
+        answers.push((res.status(), retry / 60, res.text().await.unwrap()));
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "throttling reveals which account exists"
+    );
+    // Even the right password waits now...
+    let res = login_from(&app, "198.51.100.100", DEMO_USER, DEMO_PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...other accounts are unaffected...
+    assert!(
+        app.cli(&["user", "add", "dave"], "daves password\n")
+            .await
+            .success
+    );
+    assert_eq!(
+        login_from(&app, "198.51.100.101", "dave", "daves password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // ...and after the window, the account may try again.
+    app.clock().advance(Duration::from_secs(901));
+    assert_eq!(
+        login_from(&app, "198.51.100.102", DEMO_USER, DEMO_PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_client_address_is_throttled_across_accounts() {
+    let app = TestApp::spawn_in_process(PROXIED).await;
+    for i in 0..6 {
+        let res = login_from(&app, "192.0.2.7", &format!("guess{i}"), "wrong").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login_from(&app, "192.0.2.7", "guess-next", "wrong").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    // Another address is not affected.
+    assert_eq!(
+        login_from(&app, "192.0.2.8", DEMO_USER, DEMO_PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_forwarded_headers_are_ignored() {
+    // Default config: no trusted header, 50 failures per address.
+    let app = TestApp::spawn_in_process(&[(
+        "max-failures-per-address = 50",
+        "max-failures-per-address = 4",
+    )])
+    .await;
+    for i in 0..4 {
+        // A spoofed, rotating X-Forwarded-For must not buy fresh limits.
+        let res = login_from(&app, &format!("10.9.9.{i}"), &format!("spoof{i}"), "wrong").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login_from(&app, "10.9.9.200", "spoof-next", "wrong").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_throttled_plain_form_post_shows_the_wait_on_the_page() {
+    let app = TestApp::spawn_in_process(PROXIED).await;
+    for _ in 0..3 {
+        login_from(&app, "198.51.100.1", DEMO_USER, "wrong").await;
+    }
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/"))
+        .form(&[("username", DEMO_USER), ("password", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let html = app
+        .client
+        .get(location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text(&html).contains("Too many failed attempts"),
+        "{}",
+        text(&html)
+    );
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_take_the_same_time() {
+    let app = TestApp::spawn_in_process(&[
+        (
+            "max-failures-per-account = 5",
+            "max-failures-per-account = 1000",
+        ),
+        (
+            "max-failures-per-address = 50",
+            "max-failures-per-address = 1000",
+        ),
+    ])
+    .await;
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    // Interleaved, so that machine load drifts affect both alike.
+    for i in 0..15 {
+        let t = Instant::now();
+        assert_eq!(
+            app.login(&format!("nobody{i}"), "some password", None)
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+        unknown.push(t.elapsed());
+        let t = Instant::now();
+        assert_eq!(
+            app.login(DEMO_USER, "some password", None).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        wrong.push(t.elapsed());
+    }
+    let (u, w) = (median(unknown), median(wrong));
+    let ratio = u.as_secs_f64() / w.as_secs_f64();
+    // Without the dummy hash an unknown user answers ~50x faster; allow generous noise.
+    assert!(
+        (0.6..=1.6).contains(&ratio),
+        "unknown {u:?} vs wrong password {w:?}"
+    );
+}
+
+#[tokio::test]
+async fn long_unicode_passwords_work() {
+    let app = TestApp::spawn().await;
+    let password = "correct horse battery staple — ünïcödé 🔑 ".repeat(3);
+    assert!(password.chars().count() > 64);
+    let out = app
+        .cli(&["user", "add", "erin"], &format!("{password}\n"))
+        .await;
+    assert!(out.success, "{}", out.stderr);
+    let cookie = app.login_ok("erin", &password).await;
+    assert!(app.sees_welcome(&cookie, "erin").await);
+}
