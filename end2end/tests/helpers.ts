@@ -14,3 +14,22 @@ export async function fillLogin(page: Page, username: string, password: string) 
 
 export const welcome = (page: Page, name: string) =>
   page.getByRole("heading", { name: `Welcome, ${name}` });
+
+/** Creates a user with the real CLI, on the same database as the server under test. */
+export function addUser(name: string, password: string) {
+  const { execFileSync } = require("node:child_process");
+  const bin = process.env.LATCHKEY_BIN ?? "../target/debug/latchkey";
+  execFileSync(require("node:path").resolve(bin), ["user", "add", name], {
+    cwd: "..",
+    input: `${password}\n`,
+    env: process.env,
+  });
+}
+
+export async function login(page: Page, username: string, password: string) {
+  await page.goto("/");
+  await hydrated(page);
+  await fillLogin(page, username, password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(welcome(page, username)).toBeVisible();
+}

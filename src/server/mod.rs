@@ -162,7 +162,9 @@ async fn prepare_demo_user(state: &AppState) -> Result<bool, BoxError> {
     if users::count(&state.db).await? == 0 {
         let hash = state.hasher.hash(DEMO_PASSWORD.into()).await?;
         users::create(&state.db, DEMO_USERNAME, &hash).await?;
-        tracing::info!("DEV: created demo user {DEMO_USERNAME:?} with password {DEMO_PASSWORD:?}");
+        tracing::info!(
+            "DEV: created the demo user {DEMO_USERNAME:?} (the login page shows its password)"
+        );
     }
     let Some(user) = users::find_by_username(&state.db, DEMO_USERNAME).await? else {
         return Ok(false);

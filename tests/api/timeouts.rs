@@ -87,3 +87,38 @@ async fn requests_racing_a_logout_never_revive_the_session() {
         assert_eq!(app.session_count().await, 0);
     }
 }
+
+/// Collects this thread's log (the in-process server runs on the test's single thread).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn expiry_is_logged_without_the_session_id() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = TestApp::spawn_in_process(&[]).await;
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    app.clock().advance(31 * MINUTE);
+    assert!(!app.sees_welcome(&cookie, DEMO_USER).await);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("event=\"session_expired\"") && log.contains("reason=\"idle\""),
+        "{log}"
+    );
+    assert!(!log.contains(cookie.split_once('=').unwrap().1));
+}

@@ -1,0 +1,86 @@
+import { expect, test } from "@playwright/test";
+import { addUser, fillLogin, hydrated, login, welcome } from "./helpers";
+
+// Each test has its own user, so parallel tests never see each other's sessions.
+const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+const PASSWORD = "e2e password 1";
+
+test("other tabs of the same browser follow login and logout without a reload", async ({ context }) => {
+  const user = unique("tabs");
+  addUser(user, PASSWORD);
+  const a = await context.newPage();
+  const b = await context.newPage();
+  for (const page of [a, b]) {
+    await page.goto("/");
+    await hydrated(page);
+    await page.evaluate(() => ((window as any).__noReload = true));
+  }
+  await fillLogin(a, user, PASSWORD);
+  await a.getByRole("button", { name: "Log in" }).click();
+  await expect(welcome(a, user)).toBeVisible();
+  await expect(welcome(b, user)).toBeVisible();
+
+  await b.getByRole("button", { name: "Log out" }).click();
+  await expect(b.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await expect(a.getByRole("heading", { name: "Log in" })).toBeVisible();
+  for (const page of [a, b]) {
+    expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  }
+});
+
+test("the sessions page lists sessions and revokes another browser's", async ({ browser }) => {
+  const user = unique("sessions");
+  addUser(user, PASSWORD);
+  const laptop = await browser.newContext();
+  const desktop = await browser.newContext();
+  const laptopPage = await laptop.newPage();
+  const desktopPage = await desktop.newPage();
+  await login(laptopPage, user, PASSWORD);
+  await login(desktopPage, user, PASSWORD);
+
+  await desktopPage.getByRole("link", { name: "Your sessions and password" }).click();
+  await expect(desktopPage.getByRole("heading", { name: "Your sessions" })).toBeVisible();
+  const items = desktopPage.locator("ul.sessions li");
+  await expect(items).toHaveCount(2);
+  await expect(desktopPage.locator("li.current")).toContainText("This session");
+  await desktopPage.screenshot({ path: "../docs/screenshots/sessions.png", fullPage: true });
+
+  await desktopPage.locator("li:not(.current)").getByRole("button", { name: "Revoke" }).click();
+  await expect(items).toHaveCount(1);
+
+  // The laptop tab notices when it comes back into view, or at the latest on reload.
+  await laptopPage.reload();
+  await expect(laptopPage.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await desktopPage.goto("/");
+  await expect(welcome(desktopPage, user)).toBeVisible();
+  await laptop.close();
+  await desktop.close();
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("log out everywhere else works as a plain form post", async ({ browser }) => {
+    const user = unique("nojs");
+    addUser(user, PASSWORD);
+    const other = await browser.newContext({ javaScriptEnabled: false });
+    const mine = await browser.newContext({ javaScriptEnabled: false });
+    for (const ctx of [other, mine]) {
+      const page = await ctx.newPage();
+      await page.goto("/");
+      await fillLogin(page, user, PASSWORD);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect(welcome(page, user)).toBeVisible();
+    }
+    const page = mine.pages()[0];
+    await page.goto("/sessions");
+    await expect(page.locator("ul.sessions li")).toHaveCount(2);
+    await page.getByRole("button", { name: "Log out everywhere else" }).click();
+    await expect(page.locator("ul.sessions li")).toHaveCount(1);
+    const otherPage = other.pages()[0];
+    await otherPage.reload();
+    await expect(otherPage.getByRole("heading", { name: "Log in" })).toBeVisible();
+    await other.close();
+    await mine.close();
+  });
+});
