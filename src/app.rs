@@ -53,10 +53,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <main>
                 <Routes fallback=NotFound>
-                    // In-order rendering: without JavaScript the browser must get the final
-                    // content (form or welcome), not a streamed placeholder.
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::InOrder/>
+                    // Async: the page is complete before the response leaves, so (1) without
+                    // JavaScript the browser gets the final content, not a streamed
+                    // placeholder, and (2) every session change made while rendering (idle
+                    // touch, expiry) is done before the session layer decides what to save and
+                    // which cookie to send. Streaming would race the two.
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -127,11 +127,9 @@ impl AuthSession {
                 .insert(AUTH_KEY, &data)
                 .await
                 .map_err(session_error)?;
+            // The session layer saves it on the way out, as an update only: a session deleted
+            // meanwhile stays deleted.
             self.pin_expiry(&data)?;
-            // Saved here rather than by the session layer on the way out: a streamed page has
-            // usually passed that layer before this runs. The store only *updates*, so a
-            // session deleted meanwhile stays deleted.
-            self.session.save().await.map_err(session_error)?;
         }
         Ok(Some(SessionUser {
             id,

@@ -114,8 +114,10 @@ async fn expiry_is_logged_without_the_session_id() {
     let app = TestApp::spawn_in_process(&[]).await;
     let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     app.clock().advance(31 * MINUTE);
-    assert!(!app.sees_welcome(&cookie, DEMO_USER).await);
+    let (status, _, html) = app.home(Some(&cookie)).await;
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(status, reqwest::StatusCode::OK, "{log}");
+    assert!(!text(&html).contains("Welcome"));
     assert!(
         log.contains("event=\"session_expired\"") && log.contains("reason=\"idle\""),
         "{log}"
