@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use tower::Layer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Pages and API answers carry user data (or set the cookie): never store them in any cache.
@@ -39,4 +40,18 @@ pub async fn server_fn_error_status(response: Response) -> Response {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The built front end (`/pkg`): served from disk, preferring the `.br` / `.gz` files that
+/// `cargo leptos build --release --precompress` writes next to each file, and revalidated
+/// cheaply (`Last-Modified`) instead of re-downloaded.
+pub fn front_end_files(
+    options: &leptos::config::LeptosOptions,
+) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, HeaderValue> {
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let files = tower_http::services::ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip();
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
+        .layer(files)
 }

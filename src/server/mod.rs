@@ -123,6 +123,10 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.security.max_body_bytes,
         ))
+        .nest_service(
+            &format!("/{}", config.leptos.site_pkg_dir),
+            headers::front_end_files(&config.leptos),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     for (name, value) in security::static_headers() {
         router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(

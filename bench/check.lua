@@ -1,0 +1,79 @@
+-- wrk script shared by all scenarios. Environment:
+--   METHOD (GET/POST), BODY (form body), COOKIE (Cookie header), EXPECT (substring the body
+--   must contain), EXPECT_STATUS (default: any 2xx/3xx), COOKIE_FILE (one cookie per line:
+--   each request uses the next one, for logout), COOKIE_OUT (append every Set-Cookie here).
+-- Prints "CHECK ok=<n> bad=<n> exhausted=<n>" at the end so that an error page cannot pass
+-- for speed.
+
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  ok, bad, exhausted = 0, 0, 0
+  method = os.getenv("METHOD") or "GET"
+  body = os.getenv("BODY")
+  expect = os.getenv("EXPECT")
+  expect_status = tonumber(os.getenv("EXPECT_STATUS") or "")
+  local headers = {}
+  if body then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+  if os.getenv("COOKIE") then headers["Cookie"] = os.getenv("COOKIE") end
+  base_headers = headers
+  cookies = nil
+  local file = os.getenv("COOKIE_FILE")
+  if file then
+    cookies = {}
+    local n, i = #threads, 0
+    for line in io.lines(file) do
+      -- Threads take disjoint stripes of the file, so no cookie is used twice.
+      if i % (tonumber(os.getenv("THREADS") or "1")) == id then table.insert(cookies, line) end
+      i = i + 1
+    end
+    next_cookie = 1
+  end
+  local out = os.getenv("COOKIE_OUT")
+  if out then cookie_out = io.open(out .. "." .. id, "w") end
+end
+
+function request()
+  local headers = base_headers
+  if cookies then
+    headers = {}
+    for k, v in pairs(base_headers) do headers[k] = v end
+    local c = cookies[next_cookie]
+    if c then
+      headers["Cookie"] = c
+      next_cookie = next_cookie + 1
+    else
+      exhausted = exhausted + 1
+    end
+  end
+  return wrk.format(method, nil, headers, body)
+end
+
+function response(status, headers, resp_body)
+  local good = true
+  if expect_status then
+    good = status == expect_status
+  else
+    good = status >= 200 and status < 400
+  end
+  if good and expect and not string.find(resp_body or "", expect, 1, true) then good = false end
+  if good then ok = ok + 1 else bad = bad + 1 end
+  if cookie_out then
+    local sc = headers["Set-Cookie"] or headers["set-cookie"]
+    if sc then cookie_out:write((sc:match("^([^;]+)")), "\n"); cookie_out:flush() end
+  end
+end
+
+function done(summary, latency, requests)
+  local o, b, e = 0, 0, 0
+  for _, t in ipairs(threads) do
+    o = o + t:get("ok"); b = b + t:get("bad"); e = e + t:get("exhausted")
+  end
+  io.write(string.format("CHECK ok=%d bad=%d exhausted=%d\n", o, b, e))
+  io.write(string.format("LATENCY p50=%d p99=%d\n", latency:percentile(50), latency:percentile(99)))
+end
