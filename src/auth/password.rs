@@ -1,16 +1,15 @@
 //! Argon2id password hashing, off the async workers and within a fixed memory budget.
 //!
 //! Each hash needs 19 MiB of working memory. Allocating it per login lets glibc keep one such
-//! block per blocking-pool thread (GBs under a login flood), so instead a semaphore admits at most
-//! `max_concurrent` hashes and each admitted hash borrows one of at most `max_concurrent`
-//! preallocated buffers. Memory is bounded by `max_concurrent × 19 MiB`, and page requests never
-//! wait behind hashing because hashing runs on tokio's blocking pool.
+//! block per blocking-pool thread (GBs under a login flood), so instead a fixed pool of
+//! `max_concurrent` hashing threads each owns one preallocated buffer, and logins queue for them.
+//! Memory is bounded by `max_concurrent × 19 MiB`; the async workers never hash, and the hashing
+//! threads run at a lower priority so that pages keep being served during a login flood.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version, ARGON2ID_IDENT};
 use std::sync::{Arc, Mutex};
-use tokio::sync::Semaphore;
 
 /// OWASP's recommended Argon2id setting: m = 19 MiB, t = 2, p = 1.
 const M_COST_KIB: u32 = 19 * 1024;
@@ -49,30 +48,55 @@ pub fn validate_new_password(password: &str) -> Result<(), String> {
 }
 
 pub struct PasswordHasher {
-    permits: Semaphore,
-    buffers: Mutex<Vec<Vec<Block>>>,
+    jobs: std::sync::mpsc::Sender<Job>,
     params: Params,
     /// Verified against when the user does not exist, so that an unknown user costs the same
     /// time as a wrong password.
     dummy_hash: String,
 }
 
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// Niceness of the hashing threads: a login flood then takes only the CPU that page requests
+/// leave over, instead of half of it (Linux applies `setpriority` per thread).
+const HASHER_NICENESS: i32 = 10;
+
 impl PasswordHasher {
-    pub fn new(max_concurrent: usize) -> Result<Arc<Self>, HashError> {
+    /// Starts `threads` hashing threads, each owning one 19 MiB working buffer.
+    pub fn new(threads: usize) -> Result<Arc<Self>, HashError> {
         let params = Params::new(M_COST_KIB, T_COST, P_COST, Some(OUTPUT_LEN))
             .map_err(|e| HashError::Argon2(e.to_string()))?;
-        let mut hasher = Self {
-            permits: Semaphore::new(max_concurrent.max(1)),
-            buffers: Mutex::new(Vec::new()),
-            params,
-            dummy_hash: String::new(),
-        };
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = Arc::clone(&queue);
+            let block_count = params.block_count();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    // SAFETY: plain libc call on the current thread; failure only leaves the
+                    // default priority.
+                    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, HASHER_NICENESS) };
+                    let mut blocks = vec![Block::default(); block_count];
+                    loop {
+                        let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(&mut blocks),
+                            Err(_) => return, // the hasher was dropped
+                        }
+                    }
+                })
+                .map_err(|e| HashError::Argon2(format!("cannot start a hashing thread: {e}")))?;
+        }
         let mut random = [0u8; 32];
         OsRng.fill_bytes(&mut random);
-        let mut blocks = vec![Block::default(); hasher.params.block_count()];
-        hasher.dummy_hash = hash_with(&hasher.params, &random, &mut blocks)?;
-        hasher.buffers.get_mut().expect("fresh mutex").push(blocks);
-        Ok(Arc::new(hasher))
+        let mut blocks = vec![Block::default(); params.block_count()];
+        let dummy_hash = hash_with(&params, &random, &mut blocks)?;
+        Ok(Arc::new(Self {
+            jobs,
+            params,
+            dummy_hash,
+        }))
     }
 
     /// Hashes a new password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
@@ -99,37 +123,19 @@ impl PasswordHasher {
         Ok(ok && real)
     }
 
-    /// Runs `f` on the blocking pool with a borrowed working buffer, within the concurrency limit.
+    /// Queues `f` for the next free hashing thread and waits for its answer without blocking
+    /// an async worker.
     async fn run<T: Send + 'static>(
-        self: &Arc<Self>,
+        &self,
         f: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |blocks: &mut Vec<Block>| {
+                let _ = reply.send(f(blocks));
+            }))
             .map_err(|_| HashError::Cancelled)?;
-        let mut blocks = self.take_buffer();
-        let this = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let result = f(&mut blocks);
-            this.buffers
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(blocks);
-            result
-        })
-        .await
-        .map_err(|_| HashError::Cancelled)?
-    }
-
-    fn take_buffer(&self) -> Vec<Block> {
-        // Holding a permit guarantees at most `max_concurrent` buffers ever exist.
-        self.buffers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_else(|| vec![Block::default(); self.params.block_count()])
+        answer.await.map_err(|_| HashError::Cancelled)?
     }
 }
 
