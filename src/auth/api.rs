@@ -41,7 +41,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<String>, AppError> {
     let (_, session, _) = server::context().await?;
-    crate::auth::service::current_user(&session).await
+    server::page_status(crate::auth::service::current_user(&session).await)
 }
 
 /// DEV only: the demo account, while it still has its demo password.
@@ -58,7 +58,7 @@ pub async fn demo_login() -> Result<Option<DemoAccount>, AppError> {
 #[server(endpoint = "sessions")]
 pub async fn list_sessions() -> Result<Vec<SessionSummary>, AppError> {
     let (state, session, _) = server::context().await?;
-    crate::auth::service::list_sessions(&state, &session).await
+    server::page_status(crate::auth::service::list_sessions(&state, &session).await)
 }
 
 /// Ends one of the user's sessions (the current one: same as logging out).
@@ -120,6 +120,20 @@ mod server {
             })
             .unwrap_or_default();
         Ok((state, session, client))
+    }
+
+    /// For the reads a page makes while rendering: a server-side failure (store down) gives the
+    /// page itself that status (503), not a 200 with an error message in it. (Over HTTP the
+    /// error middleware sets the same status; form posts never call these.)
+    pub fn page_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(err) = &result {
+            if err.status().is_server_error() {
+                if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+                    options.set_status(err.status());
+                }
+            }
+        }
+        result
     }
 
     /// Who is asking: the client address (from the trusted proxy header only if one is

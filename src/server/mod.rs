@@ -1,6 +1,7 @@
 //! Server assembly: open the stores, build the router, serve until SIGTERM / Ctrl-C.
 
 mod headers;
+mod health;
 mod keys;
 pub mod security;
 
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.security.max_body_bytes,
         ))
+        .merge(health::routes())
         .nest_service(
             &format!("/{}", config.leptos.site_pkg_dir),
             headers::front_end_files(&config.leptos),

@@ -65,3 +65,14 @@ async fn dev_mode_advertises_the_demo_user_and_prod_has_none() {
         "PROD must not have a demo user"
     );
 }
+
+#[tokio::test]
+async fn health_and_readiness_answer_without_a_session() {
+    let app = TestApp::spawn().await;
+    for (path, body) in [("/healthz", "ok\n"), ("/readyz", "ready\n")] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(session_cookie(res.headers()).is_none());
+        assert_eq!(res.text().await.unwrap(), body);
+    }
+}
