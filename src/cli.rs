@@ -62,7 +62,7 @@ async fn user(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
             println!("created user {name:?}");
         }
         UserCommand::Passwd { name } => {
-            let id = users::set_password_hash(&state.db, &name, &hash).await?;
+            let (id, _) = users::set_password_hash(&state.db, &name, &hash).await?;
             let ended = state.sessions.delete_user_sessions(id, None).await?;
             println!("changed the password of {name:?}; ended {ended} session(s)");
         }

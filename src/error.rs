@@ -3,6 +3,10 @@
 //! Server functions return `Result<_, AppError>`; the client renders `Display`, the server maps
 //! each variant to an HTTP status in one place ([`AppError::status`]). Messages are written for
 //! the person at the login form: they never carry internal detail (that goes to the log).
+//!
+//! Every message is fixed text chosen here. With JavaScript off, a failed form post travels back
+//! to the page inside the URL (`?__err=…`), so anyone can craft a link carrying any encoded
+//! error: free-form strings would let them put their own words on our login page.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,16 +23,34 @@ pub enum AppError {
     Unauthenticated,
     /// Input that can never be valid, e.g. a 10 KB "password"; rejected before any hashing.
     #[error("{0}")]
-    BadInput(String),
+    BadInput(InputError),
     /// A store or the database is unreachable; the request may be retried.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
     /// Anything else on the server; details are in the server log, not here.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
-    /// Transport or encoding failures reported by the server-function machinery.
-    #[error("Could not reach the server: {0}")]
+    /// Transport or encoding failures reported by the server-function machinery (the detail
+    /// is for debugging; it is not shown).
+    #[error("Could not reach the server. Please try again.")]
     Transport(String),
+}
+
+/// What was wrong with the input, as fixed messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum InputError {
+    #[error("The request could not be understood.")]
+    Malformed,
+    #[error("Passwords are limited to 1024 bytes.")]
+    PasswordTooLong,
+    #[error("Usernames are limited to 64 characters.")]
+    UsernameTooLong,
+    #[error("The new password must be at least 8 characters and at most 1024 bytes.")]
+    NewPasswordPolicy,
+    #[error("The new passwords do not match.")]
+    PasswordsDiffer,
+    #[error("The current password is not correct.")]
+    WrongCurrentPassword,
 }
 
 impl server_fn_error::FromServerFnError for AppError {
@@ -38,10 +60,10 @@ impl server_fn_error::FromServerFnError for AppError {
         use server_fn_error::ServerFnErrorErr as E;
         match value {
             // Undecodable arguments are the caller's fault: say so plainly.
-            E::Args(msg) | E::MissingArg(msg) => AppError::BadInput(format!("Bad request: {msg}")),
+            E::Args(_) | E::MissingArg(_) => AppError::BadInput(InputError::Malformed),
             // On the server, failing to decode is always about the request's arguments.
             #[cfg(feature = "ssr")]
-            E::Deserialization(msg) => AppError::BadInput(format!("Bad request: {msg}")),
+            E::Deserialization(_) => AppError::BadInput(InputError::Malformed),
             other => AppError::Transport(other.to_string()),
         }
     }

@@ -33,3 +33,12 @@ export async function login(page: Page, username: string, password: string) {
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(welcome(page, username)).toBeVisible();
 }
+
+/** Collects Content-Security-Policy violations the page reports (assert it stays empty). */
+export function cspViolations(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.text().includes("Content Security Policy")) seen.push(msg.text());
+  });
+  return seen;
+}

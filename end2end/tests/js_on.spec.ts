@@ -1,8 +1,9 @@
 import { expect, test } from "@playwright/test";
-import { DEMO, fillLogin, hydrated, welcome } from "./helpers";
+import { cspViolations, DEMO, fillLogin, hydrated, welcome } from "./helpers";
 
 test.describe("with JavaScript", () => {
   test("login swaps to the welcome in place, survives a reload, logout swaps back", async ({ page }) => {
+    const violations = cspViolations(page);
     await page.goto("/");
     await hydrated(page);
     await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
@@ -32,6 +33,8 @@ test.describe("with JavaScript", () => {
 
     await page.reload();
     await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+    // Hydration, server calls and styles all ran under the strict CSP.
+    expect(violations).toEqual([]);
   });
 
   test("shows a pending state while the login runs", async ({ page }) => {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { addUser, fillLogin, hydrated, login, welcome } from "./helpers";
+import { addUser, cspViolations, fillLogin, hydrated, login, welcome } from "./helpers";
 
 // Each test has its own user, so parallel tests never see each other's sessions.
 const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
@@ -26,6 +26,27 @@ test("other tabs of the same browser follow login and logout without a reload", 
   for (const page of [a, b]) {
     expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
   }
+});
+
+test("revoking this session on the sessions page logs out the other tabs too", async ({ context }) => {
+  const user = unique("revoke");
+  addUser(user, PASSWORD);
+  const tab = await context.newPage();
+  const violations = cspViolations(tab);
+  await login(tab, user, PASSWORD);
+  const other = await context.newPage();
+  await other.goto("/");
+  await hydrated(other);
+  await expect(welcome(other, user)).toBeVisible();
+  await other.evaluate(() => ((window as any).__noReload = true));
+
+  await tab.goto("/sessions");
+  await hydrated(tab);
+  await tab.locator("li.current").getByRole("button", { name: "Log out" }).click();
+  await expect(tab.getByText("You are not logged in.")).toBeVisible();
+  await expect(other.getByRole("heading", { name: "Log in" })).toBeVisible();
+  expect(await other.evaluate(() => (window as any).__noReload)).toBe(true);
+  expect(violations).toEqual([]);
 });
 
 test("the sessions page lists sessions and revokes another browser's", async ({ browser }) => {

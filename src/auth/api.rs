@@ -40,8 +40,8 @@ pub async fn logout() -> Result<(), AppError> {
 /// The logged-in user's name, or `None`.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<String>, AppError> {
-    let (_, session, _) = server::context().await?;
-    server::page_status(crate::auth::service::current_user(&session).await)
+    let (state, session, _) = server::context().await?;
+    server::page_status(crate::auth::service::current_user(&state, &session).await)
 }
 
 /// DEV only: the demo account, while it still has its demo password.
@@ -136,11 +136,28 @@ mod server {
         result
     }
 
+    /// The address as throttling counts it: IPv6 clients by their /64 (one host usually holds a
+    /// whole /64, so counting single addresses would hand out fresh limits for free).
+    fn throttle_key(ip: std::net::IpAddr) -> String {
+        match ip {
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+                }
+            },
+            v4 => v4.to_string(),
+        }
+    }
+
     /// Who is asking: the client address (from the trusted proxy header only if one is
     /// configured, else the TCP peer) and the user agent.
     fn client(parts: &Parts, trusted_header: Option<&str>) -> Client {
+        // The *last* entry of the *last* header line is the one our proxy wrote; anything before
+        // it came from the client and may be forged.
         let from_proxy = trusted_header
-            .and_then(|h| parts.headers.get(h))
+            .and_then(|h| parts.headers.get_all(h).iter().next_back())
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
@@ -151,7 +168,7 @@ mod server {
         Client {
             address: from_proxy
                 .or(peer)
-                .map_or_else(|| "unknown".into(), |ip| ip.to_string()),
+                .map_or_else(|| "unknown".into(), throttle_key),
             user_agent: parts
                 .headers
                 .get(http::header::USER_AGENT)

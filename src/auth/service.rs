@@ -4,7 +4,7 @@ use super::password::{validate_new_password, MAX_PASSWORD_BYTES};
 use super::session::{AuthData, AuthSession, Deadlines, SessionUser};
 use super::user_agent::describe;
 use crate::auth::api::SessionSummary;
-use crate::error::AppError;
+use crate::error::{AppError, InputError};
 use crate::state::AppState;
 use crate::store::{self, SessionIndex};
 use crate::users::{self, MAX_USERNAME_CHARS};
@@ -26,9 +26,7 @@ pub async fn login(
     // Refuse absurd input before it costs a hash, a query or a throttle slot.
     check_password_length(password)?;
     if username.chars().count() > MAX_USERNAME_CHARS {
-        return Err(AppError::BadInput(format!(
-            "Usernames are limited to {MAX_USERNAME_CHARS} characters."
-        )));
+        return Err(AppError::BadInput(InputError::UsernameTooLong));
     }
     let attempt = state
         .throttle
@@ -74,16 +72,42 @@ async fn verify(
     Ok(user.filter(|_| verified).map(|u| SessionUser {
         id: u.id,
         name: u.username,
+        password_version: u.password_version,
     }))
 }
 
 fn check_password_length(password: &str) -> Result<(), AppError> {
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AppError::BadInput(format!(
-            "Passwords are limited to {MAX_PASSWORD_BYTES} bytes."
-        )));
+        return Err(AppError::BadInput(InputError::PasswordTooLong));
     }
     Ok(())
+}
+
+/// The session's user, if the session is alive and the user's password has not changed since
+/// it logged in (a login that raced a password change dies here, on its next request).
+pub async fn authenticated(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<Option<SessionUser>, AppError> {
+    let Some(user) = session.user().await? else {
+        return Ok(None);
+    };
+    let current = users::password_version(&state.db, user.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "user lookup failed");
+            AppError::Unavailable
+        })?;
+    if current != Some(user.password_version) {
+        tracing::info!(
+            event = "session_invalidated",
+            user_id = user.id,
+            "session predates a password change"
+        );
+        session.log_out().await?;
+        return Ok(None);
+    }
+    Ok(Some(user))
 }
 
 pub async fn logout(session: &AuthSession) -> Result<(), AppError> {
@@ -95,12 +119,17 @@ pub async fn logout(session: &AuthSession) -> Result<(), AppError> {
     Ok(())
 }
 
-pub async fn current_user(session: &AuthSession) -> Result<Option<String>, AppError> {
-    Ok(session.user().await?.map(|u| u.name))
+pub async fn current_user(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<Option<String>, AppError> {
+    Ok(authenticated(state, session).await?.map(|u| u.name))
 }
 
-async fn require_user(session: &AuthSession) -> Result<SessionUser, AppError> {
-    session.user().await?.ok_or(AppError::Unauthenticated)
+async fn require_user(state: &AppState, session: &AuthSession) -> Result<SessionUser, AppError> {
+    authenticated(state, session)
+        .await?
+        .ok_or(AppError::Unauthenticated)
 }
 
 fn store_error(err: store::StoreError) -> AppError {
@@ -112,7 +141,7 @@ pub async fn list_sessions(
     state: &AppState,
     session: &AuthSession,
 ) -> Result<Vec<SessionSummary>, AppError> {
-    let user = require_user(session).await?;
+    let user = require_user(state, session).await?;
     let current = session.id().map(|id| store::handle(&id));
     let deadlines = Deadlines::from_config(&state.config.session);
     let now = state.clock.unix();
@@ -143,7 +172,7 @@ pub async fn revoke_session(
     session: &AuthSession,
     handle: &str,
 ) -> Result<(), AppError> {
-    let user = require_user(session).await?;
+    let user = require_user(state, session).await?;
     if session.id().is_some_and(|id| store::handle(&id) == handle) {
         return logout(session).await;
     }
@@ -167,7 +196,7 @@ pub async fn revoke_other_sessions(
     state: &AppState,
     session: &AuthSession,
 ) -> Result<u64, AppError> {
-    let user = require_user(session).await?;
+    let user = require_user(state, session).await?;
     let ended = state
         .sessions
         .delete_user_sessions(user.id, session.id().as_ref())
@@ -190,11 +219,11 @@ pub async fn change_password(
     new: &str,
     confirm: &str,
 ) -> Result<(), AppError> {
-    let user = require_user(session).await?;
+    let user = require_user(state, session).await?;
     check_password_length(current)?;
-    validate_new_password(new).map_err(|e| AppError::BadInput(capitalise(&e)))?;
+    validate_new_password(new).map_err(|_| AppError::BadInput(InputError::NewPasswordPolicy))?;
     if new != confirm {
-        return Err(AppError::BadInput("The new passwords do not match.".into()));
+        return Err(AppError::BadInput(InputError::PasswordsDiffer));
     }
     // Guessing the current password from a stolen session is throttled like a login.
     let attempt = state
@@ -207,16 +236,14 @@ pub async fn change_password(
             user_id = user.id,
             "wrong current password"
         );
-        return Err(AppError::BadInput(
-            "The current password is not correct.".into(),
-        ));
+        return Err(AppError::BadInput(InputError::WrongCurrentPassword));
     }
     state.throttle.succeeded(attempt);
     let hash = state.hasher.hash(new.to_owned()).await.map_err(|e| {
         tracing::error!(error = %e, "hashing failed");
         AppError::Internal
     })?;
-    users::set_password_hash(&state.db, &user.name, &hash)
+    let (_, version) = users::set_password_hash(&state.db, &user.name, &hash)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "password update failed");
@@ -228,7 +255,7 @@ pub async fn change_password(
         .delete_user_sessions(user.id, session.id().as_ref())
         .await
         .map_err(store_error)?;
-    session.renew().await?;
+    session.renew(version).await?;
     tracing::info!(
         event = "password_changed",
         user_id = user.id,
@@ -236,13 +263,6 @@ pub async fn change_password(
         "password changed"
     );
     Ok(())
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str() + ".")
-        .unwrap_or_default()
 }
 
 fn format_time(unix: i64) -> String {

@@ -24,6 +24,8 @@ const MAX_USER_AGENT_CHARS: usize = 256;
 pub struct SessionUser {
     pub id: i64,
     pub name: String,
+    /// The user's password version when this session logged in.
+    pub password_version: i64,
 }
 
 /// What a logged-in session records besides the user id (all times are unix seconds).
@@ -34,6 +36,8 @@ pub struct AuthData {
     pub seen: i64,
     #[serde(default)]
     pub user_agent: Option<String>,
+    #[serde(default)]
+    pub password_version: i64,
 }
 
 impl AuthData {
@@ -134,6 +138,7 @@ impl AuthSession {
         Ok(Some(SessionUser {
             id,
             name: data.name,
+            password_version: data.password_version,
         }))
     }
 
@@ -156,6 +161,7 @@ impl AuthSession {
             created: now,
             seen: now,
             user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+            password_version: user.password_version,
         };
         self.session
             .insert(AUTH_KEY, &data)
@@ -164,18 +170,24 @@ impl AuthSession {
         self.pin_expiry(&data)
     }
 
-    /// Keeps the user logged in under a new id (after a password change).
-    pub async fn renew(&self) -> Result<(), AppError> {
+    /// Keeps the user logged in under a new id after a password change, now bound to the new
+    /// password version.
+    pub async fn renew(&self, password_version: i64) -> Result<(), AppError> {
         let data = self
             .session
             .get::<AuthData>(AUTH_KEY)
             .await
             .map_err(session_error)?;
         self.session.cycle_id().await.map_err(session_error)?;
-        match data {
-            Some(data) => self.pin_expiry(&data),
-            None => Ok(()),
-        }
+        let Some(mut data) = data else {
+            return Ok(());
+        };
+        data.password_version = password_version;
+        self.session
+            .insert(AUTH_KEY, &data)
+            .await
+            .map_err(session_error)?;
+        self.pin_expiry(&data)
     }
 
     /// tower-sessions keeps a per-session expiry only for the request that set it; every save

@@ -10,6 +10,9 @@ use crate::config::ThrottleConfig;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+/// Above this many tracked accounts and addresses, passed windows are pruned on the spot.
+const MAX_TRACKED_KEYS: usize = 100_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     Account(String),
@@ -44,6 +47,10 @@ impl Throttle {
         let now = self.clock.unix();
         let window = self.config.window.as_secs() as i64;
         let mut map = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_TRACKED_KEYS {
+            // Memory stays bounded even under a spray of made-up names from many addresses.
+            map.retain(|_, times| times.back().is_some_and(|&t| t > now - window));
+        }
         let keys = [
             (
                 Key::Account(account.to_owned()),

@@ -18,8 +18,8 @@ pub fn HomePage() -> impl IntoView {
     );
     let demo = Resource::new(|| (), |_| demo_login());
     on_auth_change(move || user.refetch());
-    announce_after(login, |_: &String| true);
-    announce_after(logout, |_: &()| true);
+    announce_after(login);
+    announce_after(logout);
 
     view! {
         <Transition fallback=|| view! { <section class="card" aria-busy="true"><p>"Loading…"</p></section> }>

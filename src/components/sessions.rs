@@ -22,8 +22,8 @@ pub fn SessionsPage() -> impl IntoView {
         |_| list_sessions(),
     );
     on_auth_change(move || sessions.refetch());
-    announce_after(revoke, |_: &()| true);
-    announce_after(change_password, |_: &()| true);
+    announce_after(revoke);
+    announce_after(change_password);
 
     view! {
         <Transition fallback=|| view! { <section class="card" aria-busy="true"><p>"Loading…"</p></section> }>

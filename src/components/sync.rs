@@ -46,22 +46,16 @@ pub fn announce_auth_change() {
     }
 }
 
-/// Announces after each completed run of `action` that changed who is logged in (`changed`
-/// decides from the action's result).
-pub fn announce_after<I, O>(
-    action: ServerAction<I>,
-    changed: impl Fn(&O) -> bool + Send + Sync + 'static,
-) where
-    I: leptos::server_fn::ServerFn<Output = O> + Clone + Send + Sync + 'static,
-    O: Clone + Send + Sync + 'static,
+/// Announces after each successful run of `action` (login, logout, revocation, password
+/// change: each may change who is logged in).
+pub fn announce_after<I>(action: ServerAction<I>)
+where
+    I: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    I::Output: Clone + Send + Sync + 'static,
     I::Error: Clone + Send + Sync + 'static,
 {
     Effect::new(move |_| {
-        let version = action.version().get();
-        if version > 0
-            && action
-                .value()
-                .with_untracked(|v| matches!(v, Some(Ok(o)) if changed(o)))
+        if action.version().get() > 0 && action.value().with_untracked(|v| matches!(v, Some(Ok(_))))
         {
             announce_auth_change();
         }

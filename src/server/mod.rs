@@ -64,6 +64,7 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     if state.config.is_dev() && !local.ip().is_loopback() {
         tracing::warn!("running in DEV mode (demo user, non-Secure cookie) on a non-loopback address; set LEPTOS_ENV=PROD in production");
     }
+    let shutdown = shutdown_signal()?;
     tracing::info!("listening on http://{local}");
 
     // Without TCP_NODELAY each streamed (chunked) response waits ~40 ms on Nagle + delayed ACK.
@@ -74,7 +75,7 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     });
     let app = router(state)?.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("shut down cleanly");
     Ok(())
@@ -163,6 +164,20 @@ pub(crate) fn same_site(s: SameSite) -> tower_sessions::cookie::SameSite {
 /// may advertise it (DEV, and the account still has the demo password).
 async fn prepare_demo_user(state: &AppState) -> Result<bool, BoxError> {
     if !state.config.is_dev() {
+        // A database that started life in DEV must not carry the public demo login into PROD.
+        if let Some(user) = users::find_by_username(&state.db, DEMO_USERNAME).await? {
+            if state
+                .hasher
+                .verify(DEMO_PASSWORD.into(), Some(user.password_hash))
+                .await?
+            {
+                return Err(format!(
+                    "user {DEMO_USERNAME:?} still has the public demo password; change it \
+                     (`latchkey user passwd {DEMO_USERNAME}`) before running with LEPTOS_ENV=PROD"
+                )
+                .into());
+            }
+        }
         return Ok(false);
     }
     if users::count(&state.db).await? == 0 {
@@ -204,21 +219,17 @@ fn spawn_cleanup(state: &AppState) {
     });
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is *called*, so calling
+/// it before announcing the address means a SIGTERM right after start still shuts down cleanly.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, BoxError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+    })
 }

@@ -20,14 +20,16 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
     ) {
         return next.run(request).await;
     }
-    if let Some(reason) = cross_site_reason(request.headers()) {
+    let authority = request.uri().authority().map(|a| a.as_str().to_owned());
+    if let Some(reason) = cross_site_reason(request.headers(), authority.as_deref()) {
         tracing::warn!(event = "csrf_refused", reason, path = %request.uri().path(), "cross-site request refused");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
     next.run(request).await
 }
 
-fn cross_site_reason(headers: &HeaderMap) -> Option<&'static str> {
+/// `authority`: the request URI's (HTTP/2 carries the host there rather than in `Host`).
+fn cross_site_reason(headers: &HeaderMap, authority: Option<&str>) -> Option<&'static str> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = get("sec-fetch-site") {
         if site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site") {
@@ -35,7 +37,10 @@ fn cross_site_reason(headers: &HeaderMap) -> Option<&'static str> {
         }
     }
     if let Some(origin) = get("origin") {
-        let host = get("host")?;
+        // An Origin we cannot compare with anything is refused, not waved through.
+        let Some(host) = get("host").or(authority) else {
+            return Some("origin");
+        };
         let origin_host = origin
             .split_once("://")
             .map(|(_, rest)| rest.trim_end_matches('/'));
@@ -139,6 +144,10 @@ pub fn complete_removal_cookie(config: &Config, mut response: Response) -> Respo
 #[cfg(test)]
 mod tests {
     use super::cross_site_reason;
+
+    fn check(h: &HeaderMap) -> Option<&'static str> {
+        cross_site_reason(h, None)
+    }
     use axum::http::HeaderMap;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -151,18 +160,19 @@ mod tests {
     #[test]
     fn origin_check() {
         let h = |o| headers(&[("host", "example.test:3000"), ("origin", o)]);
-        assert_eq!(cross_site_reason(&h("http://example.test:3000")), None);
-        assert_eq!(cross_site_reason(&h("https://example.test:3000")), None);
-        assert_eq!(cross_site_reason(&h("http://evil.test")), Some("origin"));
-        assert_eq!(cross_site_reason(&h("null")), Some("origin"));
+        assert_eq!(check(&h("http://example.test:3000")), None);
+        assert_eq!(check(&h("https://example.test:3000")), None);
+        assert_eq!(check(&h("http://evil.test")), Some("origin"));
+        assert_eq!(check(&h("null")), Some("origin"));
         assert_eq!(
-            cross_site_reason(&headers(&[("sec-fetch-site", "cross-site")])),
+            check(&headers(&[("sec-fetch-site", "cross-site")])),
             Some("sec-fetch-site")
         );
-        assert_eq!(
-            cross_site_reason(&headers(&[("sec-fetch-site", "same-origin")])),
-            None
-        );
-        assert_eq!(cross_site_reason(&headers(&[])), None);
+        assert_eq!(check(&headers(&[("sec-fetch-site", "same-origin")])), None);
+        assert_eq!(check(&headers(&[])), None);
+        // An Origin with nothing to compare it to is refused; HTTP/2's authority counts.
+        let no_host = headers(&[("origin", "http://example.test:3000")]);
+        assert_eq!(check(&no_host), Some("origin"));
+        assert_eq!(cross_site_reason(&no_host, Some("example.test:3000")), None);
     }
 }

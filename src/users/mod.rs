@@ -10,6 +10,7 @@ pub struct User {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
+    pub password_version: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +60,18 @@ pub async fn find_by_username(
     db: &SqlitePool,
     username: &str,
 ) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as("SELECT id, username, password_hash FROM users WHERE username = ?")
-        .bind(username)
+    sqlx::query_as(
+        "SELECT id, username, password_hash, password_version FROM users WHERE username = ?",
+    )
+    .bind(username)
+    .fetch_optional(db)
+    .await
+}
+
+/// The user's current password version, or `None` if the user no longer exists.
+pub async fn password_version(db: &SqlitePool, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT password_version FROM users WHERE id = ?")
+        .bind(id)
         .fetch_optional(db)
         .await
 }
@@ -93,18 +104,22 @@ pub async fn create(
     Ok(res.last_insert_rowid())
 }
 
-/// Replaces a user's hash; returns the user's id.
+/// Replaces a user's hash (and bumps its password version); returns the user's id and new
+/// password version.
 pub async fn set_password_hash(
     db: &SqlitePool,
     username: &str,
     password_hash: &str,
-) -> Result<i64, UserError> {
-    sqlx::query_scalar("UPDATE users SET password_hash = ? WHERE username = ? RETURNING id")
-        .bind(password_hash)
-        .bind(username)
-        .fetch_optional(db)
-        .await?
-        .ok_or_else(|| UserError::NotFound(username.to_owned()))
+) -> Result<(i64, i64), UserError> {
+    sqlx::query_as(
+        "UPDATE users SET password_hash = ?, password_version = password_version + 1 \
+         WHERE username = ? RETURNING id, password_version",
+    )
+    .bind(password_hash)
+    .bind(username)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| UserError::NotFound(username.to_owned()))
 }
 
 #[cfg(test)]

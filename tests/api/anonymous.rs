@@ -76,3 +76,44 @@ async fn health_and_readiness_answer_without_a_session() {
         assert_eq!(res.text().await.unwrap(), body);
     }
 }
+
+#[tokio::test]
+async fn prod_refuses_to_start_while_the_demo_password_is_set() {
+    let dev = TestApp::spawn().await; // creates user1 / mypassword
+    let (data, _) = dev.stop().await;
+    let out = tokio::process::Command::new(bin())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/latchkey.db", data.path().display()),
+        )
+        .env("LEPTOS_ENV", "PROD")
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "PROD started with the public demo password"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("still has the public demo password"));
+    // Once the password is changed, PROD starts.
+    assert!(
+        cli(
+            data.path(),
+            &["user", "passwd", DEMO_USER],
+            "a private password\n"
+        )
+        .await
+        .success
+    );
+    let prod = TestApp::start(
+        data,
+        Spawn {
+            env: "PROD",
+            ..Spawn::default()
+        },
+    )
+    .await;
+    assert_eq!(prod.home(None).await.0, StatusCode::OK);
+}

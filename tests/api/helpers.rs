@@ -261,7 +261,10 @@ impl TestApp {
     pub async fn spawn_in_process(replacements: &[(&str, &str)]) -> Self {
         let data = Arc::new(tempfile::tempdir().unwrap());
         let url = format!("sqlite://{}/latchkey.db", data.path().display());
-        let text = config_text(replacements);
+        // In-process servers are development servers (demo user), like `scripts/dev`.
+        let mut all = vec![("env = \"PROD\"", "env = \"DEV\"")];
+        all.extend_from_slice(replacements);
+        let text = config_text(&all);
         let config = latchkey::config::Config::parse(&text, Path::new("Leptos.toml"), |key| {
             (key == "DATABASE_URL").then(|| url.clone())
         })

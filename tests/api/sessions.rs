@@ -164,14 +164,14 @@ async fn changing_the_password_ends_other_sessions_and_renews_this_one() {
             "wrong",
             "new password 1",
             "new password 1",
-            "current password is not correct",
+            "WrongCurrentPassword",
         ),
-        (DEMO_PASSWORD, "short", "short", "at least 8 characters"),
+        (DEMO_PASSWORD, "short", "short", "NewPasswordPolicy"),
         (
             DEMO_PASSWORD,
             "new password 1",
             "new password 2",
-            "do not match",
+            "PasswordsDiffer",
         ),
     ] {
         let res = change(current, new, confirm).await;
@@ -201,4 +201,28 @@ async fn changing_the_password_ends_other_sessions_and_renews_this_one() {
         StatusCode::UNAUTHORIZED
     );
     app.login_ok(DEMO_USER, "new password 1").await;
+}
+
+#[tokio::test]
+async fn a_login_that_raced_a_password_change_dies_on_its_next_request() {
+    // The race: a login verified with the old password inserts its session just after the
+    // password change deleted every other session. Recreate that end state directly: a live
+    // session, and the password changed without touching the sessions table.
+    let app = TestApp::spawn_in_process(&[]).await;
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    let url = format!("sqlite://{}/latchkey.db", app.data.path().display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    latchkey::users::set_password_hash(
+        &pool,
+        DEMO_USER,
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.session_count().await, 1);
+    assert!(
+        !app.sees_welcome(&cookie, DEMO_USER).await,
+        "a pre-change session still works"
+    );
+    assert_eq!(app.session_count().await, 0, "and it is deleted");
 }

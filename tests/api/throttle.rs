@@ -206,3 +206,26 @@ async fn long_unicode_passwords_work() {
     let cookie = app.login_ok("erin", &password).await;
     assert!(app.sees_welcome(&cookie, "erin").await);
 }
+
+#[tokio::test]
+async fn only_the_last_forwarded_entry_counts_even_across_header_lines() {
+    let app = TestApp::spawn_in_process(PROXIED).await;
+    // A client forges its own X-Forwarded-For line; our proxy appends another with the truth.
+    for i in 0..6 {
+        let res = app
+            .client
+            .post(app.url("/api/login"))
+            .header("x-forwarded-for", format!("10.0.0.{i}"))
+            .header("x-forwarded-for", "192.0.2.77")
+            .form(&[
+                ("username", format!("line{i}").as_str()),
+                ("password", "wrong"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login_from(&app, "192.0.2.77", "line-next", "wrong").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
