@@ -335,6 +335,35 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// POSTs a form with extra headers (a cookie, a forwarded address, a browser's Accept, …).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).form(form);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// The visible text of the page at `url` (absolute, e.g. a redirect's Location).
+    pub async fn page_text(&self, url: &str) -> String {
+        text(
+            &self
+                .client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        )
+    }
+
     /// The server function as the hydrated page calls it (a JSON client).
     pub async fn login(
         &self,

@@ -11,16 +11,10 @@ async fn form_post(
     body: &[(&str, &str)],
     cookie: Option<&str>,
 ) -> reqwest::Response {
-    let mut req = app
-        .client
-        .post(app.url(path))
-        .header("accept", BROWSER_ACCEPT)
-        .header("referer", app.url("/"))
-        .form(body);
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    req.send().await.unwrap()
+    let referer = app.url("/");
+    let mut headers = vec![("accept", BROWSER_ACCEPT), ("referer", referer.as_str())];
+    headers.extend(cookie.map(|c| ("cookie", c)));
+    app.post_form(path, body, &headers).await
 }
 
 #[tokio::test]
@@ -63,19 +57,7 @@ async fn plain_form_login_failure_shows_the_error_on_the_page() {
     assert_eq!(res.status(), StatusCode::FOUND);
     assert!(session_cookie(res.headers()).is_none());
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    let html = app
-        .client
-        .get(&location)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        text(&html).contains("Invalid username or password"),
-        "{}",
-        text(&html)
-    );
-    assert!(html.contains(r#"name="username""#));
+    let page = app.page_text(&location).await;
+    assert!(page.contains("Invalid username or password"), "{page}");
+    assert!(page.contains("Username"));
 }

@@ -5,26 +5,16 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 
 async fn login_as_browser(app: &TestApp, user_agent: &str) -> String {
+    let form = [("username", DEMO_USER), ("password", DEMO_PASSWORD)];
     let res = app
-        .client
-        .post(app.url("/api/login"))
-        .header("user-agent", user_agent)
-        .form(&[("username", DEMO_USER), ("password", DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .post_form("/api/login", &form, &[("user-agent", user_agent)])
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     session_cookie(res.headers()).unwrap().pair()
 }
 
 async fn api(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
+    app.post_form(path, form, &[("cookie", cookie)]).await
 }
 
 async fn list(app: &TestApp, cookie: &str) -> Vec<serde_json::Value> {

@@ -20,13 +20,13 @@ const PROXIED: &[(&str, &str)] = &[
 ];
 
 async fn login_from(app: &TestApp, ip: &str, user: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/login"))
-        .header("x-forwarded-for", format!("203.0.113.250, {ip}"))
-        .form(&[("username", user), ("password", password)])
-        .send()
-        .await
-        .unwrap()
+    let forwarded = format!("203.0.113.250, {ip}");
+    app.post_form(
+        "/api/login",
+        &[("username", user), ("password", password)],
+        &[("x-forwarded-for", forwarded.as_str())],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -122,31 +122,18 @@ async fn a_throttled_plain_form_post_shows_the_wait_on_the_page() {
     for _ in 0..3 {
         login_from(&app, "198.51.100.1", DEMO_USER, "wrong").await;
     }
+    let referer = app.url("/");
     let res = app
-        .client
-        .post(app.url("/api/login"))
-        .header("accept", "text/html")
-        .header("referer", app.url("/"))
-        .form(&[("username", DEMO_USER), ("password", "wrong")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/api/login",
+            &[("username", DEMO_USER), ("password", "wrong")],
+            &[("accept", "text/html"), ("referer", &referer)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     let location = res.headers()["location"].to_str().unwrap().to_string();
-    let html = app
-        .client
-        .get(location)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        text(&html).contains("Too many failed attempts"),
-        "{}",
-        text(&html)
-    );
+    let page = app.page_text(&location).await;
+    assert!(page.contains("Too many failed attempts"), "{page}");
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
