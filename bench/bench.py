@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 TICK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU, LOAD_CPU = "0", "1"
+LK_PASSWORD = "benchmark-password"
 
 
 def sh(cmd, **kw):
@@ -152,11 +153,14 @@ def main():
     # The server logs "listening on" at info; keep that one line.
     env["RUST_LOG"] = "warn,latchkey::server=info"
     binary = ROOT / "target/release/latchkey"
-    subprocess.run([binary, "user", "add", "user1"], input="mypassword\n", text=True, env={**os.environ, **env}, cwd=ROOT, check=True)
+    # PROD refuses to start while user1 has the public demo password, so the benchmark user gets
+    # its own.
+    subprocess.run([binary, "user", "add", "user1"], input=LK_PASSWORD + "\n", text=True, env={**os.environ, **env}, cwd=ROOT, check=True)
 
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
                "connections": args.connections, "duration_s": args.duration, "servers": {}}
-    login_body = "username=user1&password=mypassword"
+    login_body = f"username=user1&password={LK_PASSWORD}"
+    peer_login_body = "username=user1&password=mypassword"  # the tutorial's hard-coded login
 
     # --- latchkey -------------------------------------------------------------------------
     lk = Server("latchkey", [binary], env=env)
@@ -208,7 +212,7 @@ def main():
         p["anon_get"] = measure(peer, "/", {"EXPECT": 'name="password"'}, args)
         p["anon_get"]["rss_delta_mb"] = (peer.rss_kb() - rss0) / 1024
         out = work / "peer-cookies"
-        p["login"] = measure(peer, "/user", {"METHOD": "POST", "BODY": login_body, "EXPECT": "Hey there", "COOKIE_OUT": str(out)}, args)
+        p["login"] = measure(peer, "/user", {"METHOD": "POST", "BODY": peer_login_body, "EXPECT": "Hey there", "COOKIE_OUT": str(out)}, args)
         peer_cookies = [l for f in work.glob("peer-cookies.*") for l in f.read_text().splitlines()]
         (work / "peer-cookies.txt").write_text("\n".join(peer_cookies) + "\n")
         p["user_get"] = measure(peer, "/", {"COOKIE": peer_cookies[0], "EXPECT": "Welcome User"}, args)

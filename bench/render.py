@@ -37,6 +37,14 @@ def ratio(a, b):
     return a / b if b else float("nan")
 
 
+def million_cost():
+    cost = 100 * (1 - ratio(lk["user_get_1m_sessions"]["rps"], lk["user_get"]["rps"]))
+    n = f"{lk['sessions_in_store_for_1m']:,}"
+    if cost <= 0:
+        return f"none measurable: {-cost:.1f}% *more* req/s with {n} sessions than with 1,000 (run-to-run noise)"
+    return f"{cost:.1f}% fewer req/s with {n} sessions than with 1,000"
+
+
 targets = []
 if peer:
     targets.append(("Logged-in GET ≥ 10× the tutorial's req/s", f"{ratio(lk['user_get']['rps'], peer['user_get']['rps']):.1f}×"))
@@ -47,7 +55,7 @@ targets += [
     ("Logged-in GET p99 ≤ 5 ms at 32 connections", f"{lk['user_get']['p99_ms']:.2f} ms"),
     ("Anonymous GET: 0 sessions stored, RSS within ±5 MB", f"{lk['anon_get']['sessions_stored']} sessions after {lk['anon_get']['requests'] + lk['anon_get'].get('warmup_requests', 0):,} visits; RSS {lk['anon_get']['rss_delta_mb']:+.1f} MB"),
     ("Logged-in GET p99 ≤ 20 ms during a login flood", f"{lk['user_get_during_login_flood']['p99_ms']:.2f} ms; RSS after the flood {lk['rss_after_login_flood_mb']:.0f} MB"),
-    ("1,000,000 sessions cost ≤ 10% of logged-in throughput", f"{100 * (1 - ratio(lk['user_get_1m_sessions']['rps'], lk['user_get']['rps'])):.1f}% lower req/s with {lk['sessions_in_store_for_1m']:,} sessions than with 1,000"),
+    ("1,000,000 sessions cost ≤ 10% of logged-in throughput", million_cost()),
 ]
 fe = r.get("front_end", {})
 wasm_js = sum(v["brotli"] for k, v in fe.items() if k.endswith((".wasm", ".js")))
