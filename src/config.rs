@@ -46,6 +46,9 @@ pub struct SessionConfig {
     /// Sign the cookie (HMAC) with a key from `LATCHKEY_SESSION_KEY` or `signing_key_file`.
     pub signed: bool,
     pub signing_key_file: PathBuf,
+    /// Where sessions live: `None` = the users database (SQLite); else a `sqlite:` or
+    /// `postgres://` URL.
+    pub store_url: Option<String>,
     pub secure: bool,
     pub same_site: SameSite,
     /// How often expired session records are purged from the store.
@@ -173,6 +176,21 @@ impl Config {
             });
         }
 
+        let store_url = env("SESSION_STORE_URL")
+            .or(Some(s.store.clone()))
+            .filter(|u| !u.trim().is_empty());
+        if let Some(url) = &store_url {
+            let supported = ["sqlite:", "postgres://", "postgresql://"];
+            if !supported.iter().any(|p| url.starts_with(p)) {
+                return Err(ConfigError::Key {
+                    key: "session.store",
+                    message: format!(
+                        "unsupported session store {:?} (expected sqlite://PATH or postgres://…)",
+                        url.split("://").next().unwrap_or(url)
+                    ),
+                });
+            }
+        }
         let db = file.database;
         let url = env("DATABASE_URL").unwrap_or(db.url);
         if !url.starts_with("sqlite:") {
@@ -229,6 +247,7 @@ impl Config {
                 idle_timeout: Duration::from_secs(s.idle_timeout_seconds),
                 signed: s.signed,
                 signing_key_file: s.signing_key_file,
+                store_url,
                 secure,
                 same_site: s.same_site,
                 cleanup_interval: Duration::from_secs(s.cleanup_interval_seconds),
@@ -279,6 +298,7 @@ struct FileSession {
     idle_timeout_seconds: u64,
     signed: bool,
     signing_key_file: PathBuf,
+    store: String,
     secure: SecureSetting,
     same_site: SameSite,
     cleanup_interval_seconds: u64,
@@ -293,6 +313,7 @@ impl Default for FileSession {
             idle_timeout_seconds: 30 * 60,
             signed: false,
             signing_key_file: "data/session.key".into(),
+            store: String::new(),
             secure: SecureSetting::Auto,
             same_site: SameSite::Lax,
             cleanup_interval_seconds: 600,

@@ -54,3 +54,31 @@ pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
     Ok(pool)
 }
+
+/// Opens the PostgreSQL session store's pool (bounded waits: a store that is down must fail a
+/// request within seconds, not hang it) and applies its migrations.
+pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<sqlx::PgPool, DbError> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect(url)
+        .await
+        .map_err(|source| DbError::Open {
+            url: redact(url),
+            source,
+        })?;
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok(pool)
+}
+
+/// A URL fit for an error message: without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

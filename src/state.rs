@@ -4,7 +4,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::Throttle;
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::store::SqliteStore;
+use crate::store::AnyStore;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::SqlitePool;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: SqlitePool,
-    pub sessions: SqliteStore,
+    pub sessions: AnyStore,
     pub hasher: Arc<PasswordHasher>,
     pub throttle: Arc<Throttle>,
     pub clock: SharedClock,

@@ -20,16 +20,24 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    let probe = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db);
+    let users = async {
+        sqlx::query("SELECT 1")
+            .execute(&state.db)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let sessions = async { state.sessions.ping().await.map_err(|e| e.to_string()) };
+    let probe = async { tokio::try_join!(users, sessions) };
     match tokio::time::timeout(READY_TIMEOUT, probe).await {
         Ok(Ok(_)) => (StatusCode::OK, "ready\n"),
         Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness: database error");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+            tracing::warn!(error = %err, "readiness: a store failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
         }
         Err(_) => {
-            tracing::warn!("readiness: database timed out");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+            tracing::warn!("readiness: a store timed out");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
         }
     }
 }

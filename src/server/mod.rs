@@ -11,7 +11,7 @@ use crate::auth::throttle::Throttle;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, SameSite};
 use crate::state::AppState;
-use crate::store::{SessionIndex, SqliteStore};
+use crate::store::{AnyStore, PgStore, SessionIndex, SqliteStore};
 use crate::users;
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -40,9 +40,26 @@ pub async fn open_for_serving(config: Config, clock: SharedClock) -> Result<AppS
 /// [`open`] with a chosen clock (tests move time forward instead of sleeping).
 pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppState, BoxError> {
     let db = crate::db::connect(&config.database).await?;
+    let sessions = match config.session.store_url.as_deref() {
+        None => AnyStore::Sqlite(SqliteStore::new(db.clone(), clock.clone())),
+        Some(url) if url.starts_with("sqlite:") => {
+            let database = crate::config::DatabaseConfig {
+                url: url.to_owned(),
+                max_connections: config.database.max_connections,
+            };
+            AnyStore::Sqlite(SqliteStore::new(
+                crate::db::connect(&database).await?,
+                clock.clone(),
+            ))
+        }
+        Some(url) => AnyStore::Postgres(PgStore::new(
+            crate::db::connect_postgres(url, config.database.max_connections).await?,
+            clock.clone(),
+        )),
+    };
     let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
     Ok(AppState {
-        sessions: SqliteStore::new(db.clone(), clock.clone()),
+        sessions,
         throttle: Arc::new(Throttle::new(config.throttle.clone(), clock.clone())),
         config: Arc::new(config),
         db,

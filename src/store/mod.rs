@@ -9,13 +9,73 @@
 //!
 //! This module knows nothing of HTTP or Leptos.
 
-mod sqlite;
+mod sql;
 
-pub use sqlite::SqliteStore;
+pub use sql::{PgStore, SqliteStore};
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use tower_sessions::session::{Id, Record};
+
+/// The configured session store. (An enum rather than a trait object: tower-sessions wants a
+/// `Clone` store, and the set of stores is closed.)
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+macro_rules! each_store {
+    ($self:ident, $s:ident => $body:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $body,
+            AnyStore::Postgres($s) => $body,
+        }
+    };
+}
+
+impl AnyStore {
+    /// Whether the store answers (for readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        each_store!(self, s => s.ping().await)
+    }
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for AnyStore {
+    async fn create(&self, record: &mut Record) -> tower_sessions::session_store::Result<()> {
+        each_store!(self, s => s.create(record).await)
+    }
+    async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
+        each_store!(self, s => s.save(record).await)
+    }
+    async fn load(&self, id: &Id) -> tower_sessions::session_store::Result<Option<Record>> {
+        each_store!(self, s => s.load(id).await)
+    }
+    async fn delete(&self, id: &Id) -> tower_sessions::session_store::Result<()> {
+        each_store!(self, s => s.delete(id).await)
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionIndex for AnyStore {
+    async fn list_user_sessions(&self, user_id: i64) -> Result<Vec<StoredSession>, StoreError> {
+        each_store!(self, s => s.list_user_sessions(user_id).await)
+    }
+    async fn delete_user_session(&self, user_id: i64, handle: &str) -> Result<bool, StoreError> {
+        each_store!(self, s => s.delete_user_session(user_id, handle).await)
+    }
+    async fn delete_user_sessions(
+        &self,
+        user_id: i64,
+        keep: Option<&Id>,
+    ) -> Result<u64, StoreError> {
+        each_store!(self, s => s.delete_user_sessions(user_id, keep).await)
+    }
+    async fn delete_expired(&self) -> Result<u64, StoreError> {
+        each_store!(self, s => s.delete_expired().await)
+    }
+}
 
 /// The record key that holds the logged-in user's id; stores index sessions by it.
 pub const USER_ID_KEY: &str = "uid";

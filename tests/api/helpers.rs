@@ -18,6 +18,8 @@ pub const COOKIE: &str = "latchkey_session";
 pub struct Spawn {
     pub env: &'static str,
     pub config: Option<PathBuf>,
+    /// Where sessions live (`SESSION_STORE_URL`); `None`: the SQLite users database.
+    pub session_store: Option<String>,
 }
 
 impl Default for Spawn {
@@ -25,6 +27,7 @@ impl Default for Spawn {
         Self {
             env: "DEV",
             config: None,
+            session_store: None,
         }
     }
 }
@@ -165,7 +168,46 @@ fn command(data: &Path, spawn: &Spawn) -> Command {
     if let Some(config) = &spawn.config {
         cmd.env("LATCHKEY_CONFIG", config);
     }
+    match &spawn.session_store {
+        Some(url) => cmd.env("SESSION_STORE_URL", url),
+        None => cmd.env_remove("SESSION_STORE_URL"),
+    };
     cmd
+}
+
+/// A fresh schema in the test PostgreSQL (`LATCHKEY_TEST_POSTGRES_URL`, default: this
+/// project's machines' `postgres://postgres@127.0.0.1:5432/test`); returns a URL that uses it
+/// and the schema's name (for [`drop_postgres_schema`]).
+pub async fn postgres_schema() -> (String, String) {
+    let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_POSTGRES_URL at one")
+    });
+    let schema = format!(
+        "lk_e2e_{}",
+        &latchkey::store::handle(&tower_sessions::session::Id::default())[..12]
+    );
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    (
+        format!("{base}{sep}options=-csearch_path%3D{schema}"),
+        schema,
+    )
+}
+
+pub async fn drop_postgres_schema(schema: &str) {
+    let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
 }
 
 pub struct CliOutput {

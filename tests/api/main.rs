@@ -13,5 +13,6 @@ mod no_js;
 mod restart;
 mod security;
 mod sessions;
+mod stores;
 mod throttle;
 mod timeouts;

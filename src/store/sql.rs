@@ -1,0 +1,453 @@
+//! The SQL session stores: SQLite (the default; a real file, shared with the users table) and
+//! PostgreSQL (shared by several instances). One implementation: the two differ only in how
+//! a query names its parameters (`?` against `$1`), so the statements are written once and the
+//! store methods are stamped out for each database by `impl_sql_store!`.
+
+use super::{
+    backend, hex, id_hash, record_user_id, unhex, SessionIndex, StoreError, StoredSession,
+};
+use crate::clock::SharedClock;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+/// The statements, with `?` parameters.
+const INSERT: &str = "INSERT INTO sessions (id_hash, user_id, data, expires_at, created_at) \
+                      VALUES (?, ?, ?, ?, ?) ON CONFLICT (id_hash) DO NOTHING";
+// UPDATE, never upsert: zero rows means the session was deleted or expired meanwhile, and it
+// stays dead.
+const UPDATE: &str = "UPDATE sessions SET user_id = ?, data = ?, expires_at = ? \
+                      WHERE id_hash = ? AND expires_at > ?";
+const LOAD: &str = "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?";
+const DELETE: &str = "DELETE FROM sessions WHERE id_hash = ?";
+const LIST: &str = "SELECT id_hash, created_at, expires_at, data FROM sessions \
+                    WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC";
+const DELETE_ONE: &str = "DELETE FROM sessions WHERE id_hash = ? AND user_id = ?";
+const DELETE_USER: &str = "DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR id_hash <> ?)";
+const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE expires_at <= ?";
+
+/// The statements in one database's parameter style.
+#[derive(Debug)]
+struct Statements {
+    insert: String,
+    update: String,
+    load: String,
+    delete: String,
+    list: String,
+    delete_one: String,
+    delete_user: String,
+    delete_expired: String,
+}
+
+impl Statements {
+    fn new(numbered: bool) -> Self {
+        let style = |sql: &str| {
+            if !numbered {
+                return sql.to_owned();
+            }
+            let mut n = 0;
+            sql.chars()
+                .map(|c| match c {
+                    '?' => {
+                        n += 1;
+                        format!("${n}")
+                    }
+                    c => c.to_string(),
+                })
+                .collect()
+        };
+        Self {
+            insert: style(INSERT),
+            update: style(UPDATE),
+            load: style(LOAD),
+            delete: style(DELETE),
+            list: style(LIST),
+            delete_one: style(DELETE_ONE),
+            delete_user: style(DELETE_USER),
+            delete_expired: style(DELETE_EXPIRED),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SqlStore<DB: sqlx::Database> {
+    pool: sqlx::Pool<DB>,
+    clock: SharedClock,
+    sql: std::sync::Arc<Statements>,
+}
+
+// By hand: a derived Clone would demand `DB: Clone`, which the database marker types are not.
+impl<DB: sqlx::Database> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            clock: self.clock.clone(),
+            sql: self.sql.clone(),
+        }
+    }
+}
+
+pub type SqliteStore = SqlStore<sqlx::Sqlite>;
+pub type PgStore = SqlStore<sqlx::Postgres>;
+
+impl SqliteStore {
+    pub fn new(pool: sqlx::SqlitePool, clock: SharedClock) -> Self {
+        Self {
+            pool,
+            clock,
+            sql: std::sync::Arc::new(Statements::new(false)),
+        }
+    }
+}
+
+impl PgStore {
+    pub fn new(pool: sqlx::PgPool, clock: SharedClock) -> Self {
+        Self {
+            pool,
+            clock,
+            sql: std::sync::Arc::new(Statements::new(true)),
+        }
+    }
+}
+
+fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
+    serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+macro_rules! impl_sql_store {
+    ($db:ty) => {
+        impl SqlStore<$db> {
+            fn now(&self) -> i64 {
+                self.clock.unix()
+            }
+
+            /// Whether the database answers (for readiness checks).
+            pub async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl SessionStore for SqlStore<$db> {
+            async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+                let data = encode(record)?;
+                loop {
+                    let inserted = sqlx::query(&self.sql.insert)
+                        .bind(&id_hash(&record.id)[..])
+                        .bind(record_user_id(record))
+                        .bind(&data)
+                        .bind(record.expiry_date.unix_timestamp())
+                        .bind(self.now())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    if inserted == 1 {
+                        return Ok(());
+                    }
+                    // 2^-128 odds, but a collision must never hand out someone else's session.
+                    record.id = Id::default();
+                }
+            }
+
+            async fn save(&self, record: &Record) -> session_store::Result<()> {
+                sqlx::query(&self.sql.update)
+                    .bind(record_user_id(record))
+                    .bind(encode(record)?)
+                    .bind(record.expiry_date.unix_timestamp())
+                    .bind(&id_hash(&record.id)[..])
+                    .bind(self.now())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+
+            async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+                let row: Option<(Vec<u8>, i64)> = sqlx::query_as(&self.sql.load)
+                    .bind(&id_hash(id)[..])
+                    .bind(self.now())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                let Some((data, expires_at)) = row else {
+                    return Ok(None);
+                };
+                Ok(Some(Record {
+                    id: *id,
+                    data: serde_json::from_slice(&data)
+                        .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+                    expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
+                        .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+                }))
+            }
+
+            async fn delete(&self, id: &Id) -> session_store::Result<()> {
+                sqlx::query(&self.sql.delete)
+                    .bind(&id_hash(id)[..])
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl SessionIndex for SqlStore<$db> {
+            async fn list_user_sessions(
+                &self,
+                user_id: i64,
+            ) -> Result<Vec<StoredSession>, StoreError> {
+                let rows: Vec<(Vec<u8>, i64, i64, Vec<u8>)> = sqlx::query_as(&self.sql.list)
+                    .bind(user_id)
+                    .bind(self.now())
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(hash, created_at, expires_at, data)| {
+                        Ok(StoredSession {
+                            handle: hex(&hash),
+                            created_at,
+                            expires_at,
+                            data: serde_json::from_slice(&data)
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn delete_user_session(
+                &self,
+                user_id: i64,
+                handle: &str,
+            ) -> Result<bool, StoreError> {
+                let Some(hash) = unhex(handle) else {
+                    return Ok(false);
+                };
+                let res = sqlx::query(&self.sql.delete_one)
+                    .bind(hash)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(res.rows_affected() == 1)
+            }
+
+            async fn delete_user_sessions(
+                &self,
+                user_id: i64,
+                keep: Option<&Id>,
+            ) -> Result<u64, StoreError> {
+                let keep = keep.map(id_hash).map(|h| h.to_vec());
+                let res = sqlx::query(&self.sql.delete_user)
+                    .bind(user_id)
+                    .bind(keep.clone())
+                    .bind(keep)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(res.rows_affected())
+            }
+
+            async fn delete_expired(&self) -> Result<u64, StoreError> {
+                let res = sqlx::query(&self.sql.delete_expired)
+                    .bind(self.now())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(res.rows_affected())
+            }
+        }
+    };
+}
+
+impl_sql_store!(sqlx::Sqlite);
+impl_sql_store!(sqlx::Postgres);
+
+/// One suite, run against every store (tower-sessions' pattern): each store must keep the same
+/// contract. PostgreSQL tests use their own schema in `LATCHKEY_TEST_POSTGRES_URL` (default:
+/// this project's machines' `postgres://postgres@127.0.0.1:5432/test`).
+#[cfg(test)]
+mod suite {
+    use super::*;
+    use crate::config::DatabaseConfig;
+    use crate::store::AnyStore;
+    use std::collections::HashMap;
+
+    pub struct Fixture {
+        pub store: AnyStore,
+        _dir: Option<tempfile::TempDir>,
+        /// PostgreSQL: the admin pool and the test's own schema, dropped by `finish`.
+        schema: Option<(sqlx::PgPool, String)>,
+    }
+
+    impl Fixture {
+        pub async fn finish(self) {
+            if let Some((admin, schema)) = self.schema {
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(&admin)
+                    .await;
+            }
+        }
+    }
+
+    pub async fn sqlite() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let pool = crate::db::connect(&DatabaseConfig {
+            url,
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        // SQLite's sessions reference users: the suite's users 7 and 8 must exist.
+        for id in [7, 8] {
+            sqlx::query(
+                "INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)",
+            )
+            .bind(id)
+            .bind(format!("user{id}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let store = SqliteStore::new(pool, std::sync::Arc::new(crate::clock::SystemClock));
+        Fixture {
+            store: AnyStore::Sqlite(store),
+            _dir: Some(dir),
+            schema: None,
+        }
+    }
+
+    pub async fn postgres() -> Fixture {
+        let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_POSTGRES_URL at one")
+        });
+        let schema = format!(
+            "lk_test_{}",
+            crate::store::handle(&Id::default())[..12].to_owned()
+        );
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+        let pool = crate::db::connect_postgres(&url, 2).await.unwrap();
+        let store = PgStore::new(pool, std::sync::Arc::new(crate::clock::SystemClock));
+        Fixture {
+            store: AnyStore::Postgres(store),
+            _dir: None,
+            schema: Some((admin, schema)),
+        }
+    }
+
+    pub fn record(secs_from_now: i64, user: Option<i64>) -> Record {
+        let mut data = HashMap::from([("k".to_string(), serde_json::json!("v"))]);
+        if let Some(uid) = user {
+            data.insert(crate::store::USER_ID_KEY.into(), serde_json::json!(uid));
+        }
+        Record {
+            id: Id::default(),
+            data,
+            expiry_date: OffsetDateTime::now_utc() + time::Duration::seconds(secs_from_now),
+        }
+    }
+
+    macro_rules! store_suite {
+        ($name:ident, $fixture:path) => {
+            mod $name {
+                use super::suite::record;
+                use crate::store::SessionIndex;
+                use tower_sessions::SessionStore;
+
+                #[tokio::test]
+                async fn save_after_delete_does_not_revive() {
+                    let f = $fixture().await;
+                    let mut r = record(3600, None);
+                    f.store.create(&mut r).await.unwrap();
+                    assert!(f.store.load(&r.id).await.unwrap().is_some());
+                    f.store.delete(&r.id).await.unwrap();
+                    f.store.save(&r).await.unwrap();
+                    assert!(f.store.load(&r.id).await.unwrap().is_none());
+                    f.finish().await;
+                }
+
+                #[tokio::test]
+                async fn expired_records_do_not_load_and_are_purged() {
+                    let f = $fixture().await;
+                    let mut r = record(-1, None);
+                    f.store.create(&mut r).await.unwrap();
+                    assert!(f.store.load(&r.id).await.unwrap().is_none());
+                    assert_eq!(f.store.delete_expired().await.unwrap(), 1);
+                    f.finish().await;
+                }
+
+                #[tokio::test]
+                async fn create_never_overwrites_an_existing_id() {
+                    let f = $fixture().await;
+                    let mut a = record(3600, None);
+                    f.store.create(&mut a).await.unwrap();
+                    let mut b = record(3600, None);
+                    b.id = a.id;
+                    b.data.insert("k".into(), serde_json::json!("other"));
+                    f.store.create(&mut b).await.unwrap();
+                    assert_ne!(a.id, b.id);
+                    assert_eq!(f.store.load(&a.id).await.unwrap().unwrap().data["k"], "v");
+                    f.finish().await;
+                }
+
+                #[tokio::test]
+                async fn save_updates_a_live_record() {
+                    let f = $fixture().await;
+                    let mut r = record(3600, None);
+                    f.store.create(&mut r).await.unwrap();
+                    r.data.insert("k".into(), serde_json::json!("changed"));
+                    f.store.save(&r).await.unwrap();
+                    assert_eq!(
+                        f.store.load(&r.id).await.unwrap().unwrap().data["k"],
+                        "changed"
+                    );
+                    f.finish().await;
+                }
+
+                #[tokio::test]
+                async fn the_per_user_index_lists_and_revokes() {
+                    let f = $fixture().await;
+                    let (mut a, mut b, mut c) = (
+                        record(3600, Some(7)),
+                        record(3600, Some(7)),
+                        record(3600, Some(8)),
+                    );
+                    for r in [&mut a, &mut b, &mut c] {
+                        f.store.create(r).await.unwrap();
+                    }
+                    let listed = f.store.list_user_sessions(7).await.unwrap();
+                    assert_eq!(listed.len(), 2);
+                    let handle_a = crate::store::handle(&a.id);
+                    assert!(listed.iter().any(|s| s.handle == handle_a));
+                    // Someone else's handle: nothing happens.
+                    assert!(!f.store.delete_user_session(8, &handle_a).await.unwrap());
+                    assert!(f.store.delete_user_session(7, &handle_a).await.unwrap());
+                    assert!(f.store.load(&a.id).await.unwrap().is_none());
+                    // Everyone else out, keeping c's owner's other sessions untouched.
+                    let mut d = record(3600, Some(7));
+                    f.store.create(&mut d).await.unwrap();
+                    assert_eq!(
+                        f.store.delete_user_sessions(7, Some(&d.id)).await.unwrap(),
+                        1
+                    );
+                    assert!(f.store.load(&d.id).await.unwrap().is_some());
+                    assert!(f.store.load(&b.id).await.unwrap().is_none());
+                    assert!(f.store.load(&c.id).await.unwrap().is_some());
+                    assert_eq!(f.store.delete_user_sessions(8, None).await.unwrap(), 1);
+                    f.store.ping().await.unwrap();
+                    f.finish().await;
+                }
+            }
+        };
+    }
+
+    store_suite!(sqlite_store, super::suite::sqlite);
+    store_suite!(postgres_store, super::suite::postgres);
+}
