@@ -54,10 +54,7 @@ async fn verify(
 ) -> Result<Option<SessionUser>, AppError> {
     let user = users::find_by_username(&state.db, username)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "user lookup failed");
-            AppError::Unavailable
-        })?;
+        .map_err(unavailable("user lookup failed"))?;
     let verified = state
         .hasher
         .verify(
@@ -94,10 +91,7 @@ pub async fn authenticated(
     };
     let current = users::password_version(&state.db, user.id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "user lookup failed");
-            AppError::Unavailable
-        })?;
+        .map_err(unavailable("user lookup failed"))?;
     if current != Some(user.password_version) {
         tracing::info!(
             event = "session_invalidated",
@@ -132,9 +126,16 @@ async fn require_user(state: &AppState, session: &AuthSession) -> Result<Session
         .ok_or(AppError::Unauthenticated)
 }
 
+/// Maps a database failure to the user-facing 503, logging what failed (`context`).
+fn unavailable<E: std::fmt::Display>(context: &'static str) -> impl FnOnce(E) -> AppError {
+    move |e| {
+        tracing::error!(error = %e, "{context}");
+        AppError::Unavailable
+    }
+}
+
 fn store_error(err: store::StoreError) -> AppError {
-    tracing::error!(error = %err, "session index failure");
-    AppError::Unavailable
+    unavailable("session index failure")(err)
 }
 
 pub async fn list_sessions(
@@ -245,10 +246,7 @@ pub async fn change_password(
     })?;
     let (_, version) = users::set_password_hash(&state.db, &user.name, &hash)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password update failed");
-            AppError::Unavailable
-        })?;
+        .map_err(unavailable("password update failed"))?;
     // Everyone else out, then a fresh id for this session.
     let ended = state
         .sessions

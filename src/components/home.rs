@@ -1,3 +1,4 @@
+use super::cards::{ErrorCard, LoadingCard};
 use super::sync::{announce_after, on_auth_change};
 use super::{LoginForm, Welcome};
 use crate::auth::api::{current_user, demo_login, Login, Logout};
@@ -22,7 +23,7 @@ pub fn HomePage() -> impl IntoView {
     announce_after(logout);
 
     view! {
-        <Transition fallback=|| view! { <section class="card" aria-busy="true"><p>"Loading…"</p></section> }>
+        <Transition fallback=LoadingCard>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(name)) => view! { <Welcome name logout/> }.into_any(),
@@ -30,12 +31,7 @@ pub fn HomePage() -> impl IntoView {
                         let demo = demo.await.ok().flatten();
                         view! { <LoginForm login demo/> }.into_any()
                     }
-                    Err(err) => view! {
-                        <section class="card">
-                            <h1>"latchkey"</h1>
-                            <p class="error" role="alert">{err.to_string()}</p>
-                        </section>
-                    }.into_any(),
+                    Err(error) => view! { <ErrorCard title="latchkey" error/> }.into_any(),
                 }
             })}
         </Transition>

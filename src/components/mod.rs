@@ -1,5 +1,6 @@
 //! The views. No server-only code here: everything below also compiles to WASM.
 
+mod cards;
 mod home;
 mod login_form;
 mod not_found;

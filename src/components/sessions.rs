@@ -1,3 +1,4 @@
+use super::cards::{ErrorCard, LoadingCard};
 use super::sync::{announce_after, on_auth_change};
 use crate::auth::api::{
     list_sessions, ChangePassword, RevokeOtherSessions, RevokeSession, SessionSummary,
@@ -26,7 +27,7 @@ pub fn SessionsPage() -> impl IntoView {
     announce_after(change_password);
 
     view! {
-        <Transition fallback=|| view! { <section class="card" aria-busy="true"><p>"Loading…"</p></section> }>
+        <Transition fallback=LoadingCard>
             {move || Suspend::new(async move {
                 match sessions.await {
                     Ok(list) => view! {
@@ -40,12 +41,7 @@ pub fn SessionsPage() -> impl IntoView {
                             <p><a href="/">"Log in"</a></p>
                         </section>
                     }.into_any(),
-                    Err(err) => view! {
-                        <section class="card">
-                            <h1>"Your sessions"</h1>
-                            <p class="error" role="alert">{err.to_string()}</p>
-                        </section>
-                    }.into_any(),
+                    Err(error) => view! { <ErrorCard title="Your sessions" error/> }.into_any(),
                 }
             })}
         </Transition>
