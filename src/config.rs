@@ -46,13 +46,27 @@ pub struct SessionConfig {
     /// Sign the cookie (HMAC) with a key from `LATCHKEY_SESSION_KEY` or `signing_key_file`.
     pub signed: bool,
     pub signing_key_file: PathBuf,
-    /// Where sessions live: `None` = the users database (SQLite); else a `sqlite:` or
-    /// `postgres://` URL.
-    pub store_url: Option<String>,
+    /// Where sessions live.
+    pub store: StoreKind,
     pub secure: bool,
     pub same_site: SameSite,
     /// How often expired session records are purged from the store.
     pub cleanup_interval: Duration,
+}
+
+/// The session store `[session] store` / `SESSION_STORE_URL` chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    /// The users database (SQLite or PostgreSQL), the default.
+    UsersDatabase,
+    /// A PostgreSQL database of its own.
+    Postgres(String),
+    Redis(crate::store::RedisUrl),
+}
+
+/// A URL's scheme, for error messages that must not echo credentials.
+fn scheme(url: &str) -> &str {
+    url.split("://").next().unwrap_or(url)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -176,29 +190,49 @@ impl Config {
             });
         }
 
-        let store_url = env("SESSION_STORE_URL")
-            .or(Some(s.store.clone()))
-            .filter(|u| !u.trim().is_empty());
-        if let Some(url) = &store_url {
-            let supported = ["sqlite:", "postgres://", "postgresql://"];
-            if !supported.iter().any(|p| url.starts_with(p)) {
+        let db = file.database;
+        let url = env("DATABASE_URL").unwrap_or(db.url);
+        let users_in_postgres = crate::db::is_postgres(&url);
+        if !url.starts_with("sqlite:") && !users_in_postgres {
+            return Err(ConfigError::Key {
+                key: "database.url",
+                message: format!(
+                    "unsupported database {:?} (expected sqlite://PATH or postgres://…)",
+                    scheme(&url)
+                ),
+            });
+        }
+        let store = env("SESSION_STORE_URL").unwrap_or(s.store);
+        let store = match store.trim() {
+            // Sessions live beside the users, in the users database.
+            "" | "sqlite" => {
+                if store.trim() == "sqlite" && users_in_postgres {
+                    return Err(ConfigError::Key {
+                        key: "session.store",
+                        message: "a SQLite session store lives in the users database, which is PostgreSQL here; leave session.store empty".into(),
+                    });
+                }
+                StoreKind::UsersDatabase
+            }
+            u if crate::db::is_postgres(u) => StoreKind::Postgres(u.to_owned()),
+            u if u.starts_with("redis://") || u.starts_with("rediss://") => {
+                StoreKind::Redis(crate::store::RedisUrl::parse(u).map_err(|message| {
+                    ConfigError::Key {
+                        key: "session.store",
+                        message,
+                    }
+                })?)
+            }
+            u => {
                 return Err(ConfigError::Key {
                     key: "session.store",
                     message: format!(
-                        "unsupported session store {:?} (expected sqlite://PATH or postgres://…)",
-                        url.split("://").next().unwrap_or(url)
+                        "unsupported session store {:?} (expected \"\" for the users database, postgres://… or redis://…)",
+                        scheme(u)
                     ),
-                });
+                })
             }
-        }
-        let db = file.database;
-        let url = env("DATABASE_URL").unwrap_or(db.url);
-        if !url.starts_with("sqlite:") {
-            return Err(ConfigError::Key {
-                key: "database.url",
-                message: format!("unsupported database URL {url:?} (expected sqlite://PATH)"),
-            });
-        }
+        };
         if db.max_connections == 0 {
             return Err(ConfigError::Key {
                 key: "database.max-connections",
@@ -247,7 +281,7 @@ impl Config {
                 idle_timeout: Duration::from_secs(s.idle_timeout_seconds),
                 signed: s.signed,
                 signing_key_file: s.signing_key_file,
-                store_url,
+                store,
                 secure,
                 same_site: s.same_site,
                 cleanup_interval: Duration::from_secs(s.cleanup_interval_seconds),
@@ -425,6 +459,25 @@ mod tests {
     }
 
     #[test]
+    fn the_session_store_follows_the_env_then_the_file() {
+        let c = resolve("", &[]).unwrap();
+        assert_eq!(c.session.store, StoreKind::UsersDatabase);
+        let c = resolve(
+            "[session]\nstore = \"postgres://db/s\"\n",
+            &[("SESSION_STORE_URL", "redis://cache:6380/2?key_prefix=app1:")],
+        )
+        .unwrap();
+        let StoreKind::Redis(redis) = &c.session.store else {
+            panic!("{:?}", c.session.store)
+        };
+        assert_eq!(redis.key_prefix, "app1:");
+        assert_eq!(redis.url, "redis://cache:6380/2");
+        let c = resolve("", &[("DATABASE_URL", "postgresql://db/users")]).unwrap();
+        assert_eq!(c.session.store, StoreKind::UsersDatabase);
+        assert_eq!(c.database.url, "postgresql://db/users");
+    }
+
+    #[test]
     fn unknown_key_is_an_error_naming_it() {
         let err = resolve("[session]\nlifetime = 5\n", &[])
             .unwrap_err()
@@ -445,6 +498,15 @@ mod tests {
                 "session.cookie-name",
             ),
             ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+            ("[session]\nstore = \"memcached://x\"\n", "session.store"),
+            (
+                "[session]\nstore = \"redis://h/0?key_prefix=a*b\"\n",
+                "session.store",
+            ),
+            (
+                "[session]\nstore = \"sqlite\"\n[database]\nurl = \"postgres://db/x\"\n",
+                "session.store",
+            ),
             (
                 "[security]\nmax-concurrent-hashes = 0\n",
                 "security.max-concurrent-hashes",

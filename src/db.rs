@@ -1,8 +1,9 @@
-//! The SQLite database: one pool for users and sessions, migrated at start-up.
+//! The users database: SQLite (a file, the default) or PostgreSQL (shared by several
+//! instances), opened and migrated at start-up. By default sessions live in it too.
 
 use crate::config::DatabaseConfig;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -18,7 +19,57 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Opens (creating if needed) the database and applies pending migrations.
+/// The users database. An enum rather than `sqlx::Any`: each arm keeps its driver's own types,
+/// migrations and connection settings.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// Opens the database `config.url` names (`sqlite:` or `postgres://`) and migrates it.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, DbError> {
+        if is_postgres(&config.url) {
+            Ok(Self::Postgres(
+                connect_postgres(&config.url, config.max_connections).await?,
+            ))
+        } else {
+            Ok(Self::Sqlite(connect(config).await?))
+        }
+    }
+
+    /// Whether the database answers (for readiness checks).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+            Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+        }
+    }
+}
+
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A statement written with `?` parameters, in PostgreSQL's `$1, $2, …` style. Statements are
+/// written once, in SQL both databases accept, and numbered for PostgreSQL.
+pub fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Opens (creating if needed) a SQLite database and applies pending migrations.
 pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
     let options = SqliteConnectOptions::from_str(&config.url)
         .map_err(|source| DbError::Url {
@@ -55,12 +106,12 @@ pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
     Ok(pool)
 }
 
-/// Opens the PostgreSQL session store's pool (bounded waits: a store that is down must fail a
-/// request within seconds, not hang it) and applies its migrations.
+/// Opens a PostgreSQL pool (bounded waits: a database that is down must fail a request within
+/// seconds, not hang it) and applies its migrations (users and sessions tables).
 pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<sqlx::PgPool, DbError> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(2))
+        .acquire_timeout(Duration::from_millis(1500))
         .connect(url)
         .await
         .map_err(|source| DbError::Open {
@@ -72,7 +123,7 @@ pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<sqlx::P
 }
 
 /// A URL fit for an error message: without its password.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let user_info = &url[scheme + 3..at];

@@ -4,16 +4,16 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::Throttle;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::db::Database;
 use crate::store::AnyStore;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sqlx::SqlitePool;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub db: SqlitePool,
+    pub db: Database,
     pub sessions: AnyStore,
     pub hasher: Arc<PasswordHasher>,
     pub throttle: Arc<Throttle>,

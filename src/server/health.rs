@@ -20,13 +20,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    let users = async {
-        sqlx::query("SELECT 1")
-            .execute(&state.db)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    };
+    let users = async { state.db.ping().await.map_err(|e| e.to_string()) };
     let sessions = async { state.sessions.ping().await.map_err(|e| e.to_string()) };
     let probe = async { tokio::try_join!(users, sessions) };
     match tokio::time::timeout(READY_TIMEOUT, probe).await {

@@ -9,9 +9,10 @@ use crate::app::{shell, App};
 use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::Throttle;
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Config, SameSite};
+use crate::config::{Config, SameSite, StoreKind};
+use crate::db::Database;
 use crate::state::AppState;
-use crate::store::{AnyStore, PgStore, SessionIndex, SqliteStore};
+use crate::store::{AnyStore, PgStore, RedisStore, SessionIndex, SqliteStore};
 use crate::users;
 use axum::serve::ListenerExt;
 use axum::Router;
@@ -39,23 +40,30 @@ pub async fn open_for_serving(config: Config, clock: SharedClock) -> Result<AppS
 
 /// [`open`] with a chosen clock (tests move time forward instead of sleeping).
 pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppState, BoxError> {
-    let db = crate::db::connect(&config.database).await?;
-    let sessions = match config.session.store_url.as_deref() {
-        None => AnyStore::Sqlite(SqliteStore::new(db.clone(), clock.clone())),
-        Some(url) if url.starts_with("sqlite:") => {
-            let database = crate::config::DatabaseConfig {
-                url: url.to_owned(),
-                max_connections: config.database.max_connections,
-            };
-            AnyStore::Sqlite(SqliteStore::new(
-                crate::db::connect(&database).await?,
-                clock.clone(),
-            ))
-        }
-        Some(url) => AnyStore::Postgres(PgStore::new(
+    let db = Database::connect(&config.database).await?;
+    let sessions = match &config.session.store {
+        StoreKind::UsersDatabase => match &db {
+            Database::Sqlite(pool) => {
+                AnyStore::Sqlite(SqliteStore::new(pool.clone(), clock.clone()))
+            }
+            Database::Postgres(pool) => {
+                AnyStore::Postgres(PgStore::new(pool.clone(), clock.clone()))
+            }
+        },
+        StoreKind::Postgres(url) => AnyStore::Postgres(PgStore::new(
             crate::db::connect_postgres(url, config.database.max_connections).await?,
             clock.clone(),
         )),
+        StoreKind::Redis(target) => AnyStore::Redis(
+            RedisStore::connect(target, clock.clone())
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot open the Redis session store {}: {e}",
+                        crate::db::redact(&target.url)
+                    )
+                })?,
+        ),
     };
     let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
     Ok(AppState {
@@ -128,6 +136,7 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
         let name = session.cookie_name.clone();
         router
             .layer(session_layer.with_signed(key.clone()))
+            .layer(axum::middleware::from_fn(headers::session_save_failed))
             .layer(complete_removal_cookie(&config))
             .layer(axum::middleware::from_fn(move |req, next| {
                 security::log_tampered_cookie(key.clone(), name.clone(), req, next)
@@ -135,6 +144,7 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
     } else {
         router
             .layer(session_layer)
+            .layer(axum::middleware::from_fn(headers::session_save_failed))
             .layer(complete_removal_cookie(&config))
     };
     let mut router = router

@@ -9,8 +9,12 @@
 //!
 //! This module knows nothing of HTTP or Leptos.
 
+mod redis;
 mod sql;
+#[cfg(test)]
+mod suite;
 
+pub use self::redis::{RedisStore, RedisUrl};
 pub use sql::{PgStore, SqliteStore};
 
 use sha2::{Digest, Sha256};
@@ -23,6 +27,7 @@ use tower_sessions::session::{Id, Record};
 pub enum AnyStore {
     Sqlite(SqliteStore),
     Postgres(PgStore),
+    Redis(RedisStore),
 }
 
 macro_rules! each_store {
@@ -30,6 +35,7 @@ macro_rules! each_store {
         match $self {
             AnyStore::Sqlite($s) => $body,
             AnyStore::Postgres($s) => $body,
+            AnyStore::Redis($s) => $body,
         }
     };
 }
@@ -112,6 +118,10 @@ pub trait SessionIndex {
 pub enum StoreError {
     #[error("session store error: {0}")]
     Backend(#[from] sqlx::Error),
+    #[error("session store error: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("session store timed out")]
+    Timeout,
     #[error("corrupt session record: {0}")]
     Corrupt(String),
 }

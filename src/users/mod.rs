@@ -1,8 +1,9 @@
 //! The users table: lookups for login and the CLI's `user add` / `user passwd`.
 //!
-//! Stores only PHC hash strings; hashing itself lives in `auth::password`.
+//! Stores only PHC hash strings; hashing itself lives in `auth::password`. Each statement is
+//! written once, in SQL that SQLite and PostgreSQL both accept, and run by `on_db!`.
 
-use sqlx::SqlitePool;
+use crate::db::Database;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -56,70 +57,85 @@ fn now_unix() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-pub async fn find_by_username(
-    db: &SqlitePool,
-    username: &str,
-) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
+/// Runs `$run` with `$sql` (written with `?` parameters) in the users database's dialect and
+/// `$pool` bound to its pool.
+macro_rules! on_db {
+    ($db:expr, $sql:expr, |$q:ident, $pool:ident| $run:expr) => {
+        match $db {
+            Database::Sqlite($pool) => {
+                let $q: &str = $sql;
+                $run
+            }
+            Database::Postgres($pool) => {
+                let numbered = crate::db::numbered($sql);
+                let $q: &str = &numbered;
+                $run
+            }
+        }
+    };
+}
+
+pub async fn find_by_username(db: &Database, username: &str) -> Result<Option<User>, sqlx::Error> {
+    on_db!(
+        db,
         "SELECT id, username, password_hash, password_version FROM users WHERE username = ?",
+        |sql, pool| sqlx::query_as(sql)
+            .bind(username)
+            .fetch_optional(pool)
+            .await
     )
-    .bind(username)
-    .fetch_optional(db)
-    .await
 }
 
 /// The user's current password version, or `None` if the user no longer exists.
-pub async fn password_version(db: &SqlitePool, id: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT password_version FROM users WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
-        .await
-}
-
-pub async fn count(db: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(db)
-        .await
-}
-
-/// Inserts a user with an already-computed hash.
-pub async fn create(
-    db: &SqlitePool,
-    username: &str,
-    password_hash: &str,
-) -> Result<i64, UserError> {
-    validate_username(username)?;
-    let res = sqlx::query(
-        "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) \
-         ON CONFLICT (username) DO NOTHING",
+pub async fn password_version(db: &Database, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    on_db!(
+        db,
+        "SELECT password_version FROM users WHERE id = ?",
+        |sql, pool| sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await
     )
-    .bind(username)
-    .bind(password_hash)
-    .bind(now_unix())
-    .execute(db)
-    .await?;
-    if res.rows_affected() == 0 {
-        return Err(UserError::Exists(username.to_owned()));
-    }
-    Ok(res.last_insert_rowid())
+}
+
+pub async fn count(db: &Database) -> Result<i64, sqlx::Error> {
+    on_db!(db, "SELECT COUNT(*) FROM users", |sql, pool| {
+        sqlx::query_scalar(sql).fetch_one(pool).await
+    })
+}
+
+/// Inserts a user with an already-computed hash; returns its id.
+pub async fn create(db: &Database, username: &str, password_hash: &str) -> Result<i64, UserError> {
+    validate_username(username)?;
+    let id: Option<i64> = on_db!(
+        db,
+        "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) \
+         ON CONFLICT (username) DO NOTHING RETURNING id",
+        |sql, pool| sqlx::query_scalar(sql)
+            .bind(username)
+            .bind(password_hash)
+            .bind(now_unix())
+            .fetch_optional(pool)
+            .await
+    )?;
+    id.ok_or_else(|| UserError::Exists(username.to_owned()))
 }
 
 /// Replaces a user's hash (and bumps its password version); returns the user's id and new
 /// password version.
 pub async fn set_password_hash(
-    db: &SqlitePool,
+    db: &Database,
     username: &str,
     password_hash: &str,
 ) -> Result<(i64, i64), UserError> {
-    sqlx::query_as(
+    let row: Option<(i64, i64)> = on_db!(
+        db,
         "UPDATE users SET password_hash = ?, password_version = password_version + 1 \
          WHERE username = ? RETURNING id, password_version",
-    )
-    .bind(password_hash)
-    .bind(username)
-    .fetch_optional(db)
-    .await?
-    .ok_or_else(|| UserError::NotFound(username.to_owned()))
+        |sql, pool| sqlx::query_as(sql)
+            .bind(password_hash)
+            .bind(username)
+            .fetch_optional(pool)
+            .await
+    )?;
+    row.ok_or_else(|| UserError::NotFound(username.to_owned()))
 }
 
 #[cfg(test)]

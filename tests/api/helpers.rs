@@ -18,8 +18,10 @@ pub const COOKIE: &str = "latchkey_session";
 pub struct Spawn {
     pub env: &'static str,
     pub config: Option<PathBuf>,
-    /// Where sessions live (`SESSION_STORE_URL`); `None`: the SQLite users database.
+    /// Where sessions live (`SESSION_STORE_URL`); `None`: the users database.
     pub session_store: Option<String>,
+    /// The users database (`DATABASE_URL`); `None`: SQLite in the test's data directory.
+    pub database: Option<String>,
 }
 
 impl Default for Spawn {
@@ -28,6 +30,7 @@ impl Default for Spawn {
             env: "DEV",
             config: None,
             session_store: None,
+            database: None,
         }
     }
 }
@@ -156,11 +159,10 @@ pub fn bin() -> &'static str {
 
 fn command(data: &Path, spawn: &Spawn) -> Command {
     let mut cmd = Command::new(bin());
+    let database = (spawn.database.clone())
+        .unwrap_or_else(|| format!("sqlite://{}/latchkey.db", data.display()));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/latchkey.db", data.display()),
-        )
+        .env("DATABASE_URL", database)
         .env("LEPTOS_ENV", spawn.env)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "info")
@@ -179,8 +181,7 @@ fn command(data: &Path, spawn: &Spawn) -> Command {
 /// project's machines' `postgres://postgres@127.0.0.1:5432/test`); returns a URL that uses it
 /// and the schema's name (for [`drop_postgres_schema`]).
 pub async fn postgres_schema() -> (String, String) {
-    let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base = postgres_base();
     let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
         panic!("PostgreSQL is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_POSTGRES_URL at one")
     });
@@ -200,14 +201,81 @@ pub async fn postgres_schema() -> (String, String) {
     )
 }
 
+/// Rows in `schema.table` of the test PostgreSQL.
+pub async fn postgres_count(schema: &str, table: &str) -> i64 {
+    let admin = sqlx::PgPool::connect(&postgres_base()).await.unwrap();
+    let n = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {schema}.{table}"))
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    n
+}
+
+fn postgres_base() -> String {
+    std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
 pub async fn drop_postgres_schema(schema: &str) {
-    let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base = postgres_base();
     let admin = sqlx::PgPool::connect(&base).await.unwrap();
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&admin)
         .await
         .unwrap();
+}
+
+/// A Redis URL under a fresh key prefix on the test Redis (`LATCHKEY_TEST_REDIS_URL`, default:
+/// this project's machines' `redis://127.0.0.1:6379`); [`drop_redis_prefix`] removes its keys.
+pub async fn redis_prefix() -> (String, String) {
+    let base = redis_base();
+    let prefix = format!(
+        "lk_e2e_{}:",
+        &latchkey::store::handle(&tower_sessions::session::Id::default())[..12]
+    );
+    // Fail here, clearly, rather than in a server's start-up.
+    redis_keys(&base, &prefix).await;
+    (format!("{base}?key_prefix={prefix}"), prefix)
+}
+
+fn redis_base() -> String {
+    std::env::var("LATCHKEY_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// The keys under `prefix` on the test Redis.
+pub async fn redis_keys_of(prefix: &str) -> Vec<String> {
+    redis_keys(&redis_base(), prefix).await
+}
+
+/// The keys under `prefix`.
+pub async fn redis_keys(base: &str, prefix: &str) -> Vec<String> {
+    let client = redis::Client::open(base).unwrap();
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| {
+            panic!("Redis is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_REDIS_URL at one")
+        });
+    redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
+
+pub async fn drop_redis_prefix(prefix: &str) {
+    let base = redis_base();
+    let keys = redis_keys(&base, prefix).await;
+    if !keys.is_empty() {
+        let client = redis::Client::open(base).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let _: () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
 }
 
 pub struct CliOutput {
@@ -218,7 +286,12 @@ pub struct CliOutput {
 
 /// Runs `latchkey ARGS` against the database in `data`, feeding `stdin`.
 pub async fn cli(data: &Path, args: &[&str], stdin: &str) -> CliOutput {
-    let mut child = command(data, &Spawn::default())
+    cli_with(data, &Spawn::default(), args, stdin).await
+}
+
+/// [`cli`] with the databases `spawn` names.
+pub async fn cli_with(data: &Path, spawn: &Spawn, args: &[&str], stdin: &str) -> CliOutput {
+    let mut child = command(data, spawn)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -339,37 +412,73 @@ impl TestApp {
         }
     }
 
-    /// Stops the server with SIGTERM (graceful; it must exit 0) and returns its whole log.
-    pub async fn stop(mut self) -> (Arc<TempDir>, Vec<String>) {
+    /// The server's log so far.
+    pub fn log(&self) -> Vec<String> {
+        match &self.server {
+            Server::Process { log, .. } => log.lock().unwrap().clone(),
+            Server::InProcess { .. } => Vec::new(),
+        }
+    }
+
+    /// Sends `signal` (`TERM`, `KILL`, …) to the server process.
+    pub fn signal(&self, signal: &str) {
+        let Server::Process { child, .. } = &self.server else {
+            panic!("signal() is for process servers");
+        };
+        let pid = child.id().expect("the server is running");
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the server process to exit; returns its status, data and whole log.
+    pub async fn exited(mut self) -> (std::process::ExitStatus, Arc<TempDir>, Vec<String>) {
         let Server::Process {
             child, log, drain, ..
         } = &mut self.server
         else {
-            panic!("stop() is for process servers");
+            panic!("exited() is for process servers");
         };
-        let pid = child.id().unwrap();
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
         let status = child.wait().await.unwrap();
+        // The drain ends at EOF, so after this the log is complete.
+        drain.await.unwrap();
+        let log = std::mem::take(&mut *log.lock().unwrap());
+        (status, self.data.clone(), log)
+    }
+
+    /// Stops the server with SIGTERM (graceful; it must exit 0) and returns its whole log.
+    pub async fn stop(self) -> (Arc<TempDir>, Vec<String>) {
+        self.signal("TERM");
+        let (status, data, log) = self.exited().await;
         assert!(
             status.success(),
             "graceful shutdown should exit 0, got {status}"
         );
-        // The drain ends at EOF, so after this the log is complete.
-        drain.await.unwrap();
-        let log = std::mem::take(&mut *log.lock().unwrap());
-        (self.data.clone(), log)
+        (data, log)
+    }
+
+    fn spawn_settings(&self) -> Spawn {
+        let Server::Process { spawn, .. } = &self.server else {
+            panic!("restart() is for process servers");
+        };
+        spawn.clone()
     }
 
     /// Stops the server gracefully and starts it again on the same data.
     pub async fn restart(self) -> Self {
-        let Server::Process { spawn, .. } = &self.server else {
-            panic!("restart() is for process servers");
-        };
-        let spawn = spawn.clone();
+        let spawn = self.spawn_settings();
         let (data, _) = self.stop().await;
+        Self::start(data, spawn).await
+    }
+
+    /// Kills the server (`kill -9`: no shutdown code runs) and starts it again on the same data.
+    pub async fn crash_and_restart(self) -> Self {
+        let spawn = self.spawn_settings();
+        self.signal("KILL");
+        let (status, data, _) = self.exited().await;
+        assert!(!status.success());
         Self::start(data, spawn).await
     }
 

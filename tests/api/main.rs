@@ -2,11 +2,14 @@
 //! temporary SQLite file, and talks to it over HTTP like a browser or an attacker would.
 
 mod helpers;
+mod servers;
 
 mod anonymous;
 mod cli;
 mod config;
+mod faults;
 mod fuzz;
+mod load;
 mod login;
 mod logout;
 mod no_js;

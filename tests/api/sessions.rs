@@ -201,9 +201,9 @@ async fn a_login_that_raced_a_password_change_dies_on_its_next_request() {
     let app = TestApp::spawn_in_process(&[]).await;
     let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     let url = format!("sqlite://{}/latchkey.db", app.data.path().display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let db = latchkey::db::Database::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap());
     latchkey::users::set_password_hash(
-        &pool,
+        &db,
         DEMO_USER,
         "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
     )

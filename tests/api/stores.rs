@@ -1,16 +1,12 @@
-//! Several instances sharing one session store (issue #4's groundwork: PostgreSQL).
+//! Several instances sharing one session store: PostgreSQL, Redis, and users on PostgreSQL too.
 
 use crate::helpers::*;
 use std::sync::Arc;
 
-#[tokio::test]
-async fn two_instances_sharing_postgres_see_the_same_sessions() {
-    let (store, schema) = postgres_schema().await;
-    let data = Arc::new(tempfile::tempdir().unwrap()); // the shared users database
-    let spawn = Spawn {
-        session_store: Some(store),
-        ..Spawn::default()
-    };
+/// Two instances started with `spawn` (and one users database): what one does to a session,
+/// the other sees at once.
+async fn two_instances_share_sessions(spawn: Spawn) -> (TestApp, TestApp) {
+    let data = Arc::new(tempfile::tempdir().unwrap()); // the users database, unless `spawn` names one
     let a = TestApp::start(data.clone(), spawn.clone()).await;
     let b = TestApp::start(data, spawn).await;
 
@@ -20,7 +16,7 @@ async fn two_instances_sharing_postgres_see_the_same_sessions() {
     b.logout(&cookie).await;
     assert!(!a.sees_welcome(&cookie, DEMO_USER).await);
 
-    // Revoke on A: B is anonymous at once.
+    // Revoke on A: B is anonymous at once; A's own session lives on, on both.
     let victim = b.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     let me = a.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     let res = a
@@ -29,13 +25,74 @@ async fn two_instances_sharing_postgres_see_the_same_sessions() {
     assert_eq!(res.text().await.unwrap(), "1");
     assert!(!b.sees_welcome(&victim, DEMO_USER).await);
     assert!(b.sees_welcome(&me, DEMO_USER).await);
-    // SQLite holds no sessions: they all went to PostgreSQL.
-    assert_eq!(a.session_count().await, 0);
     for app in [&a, &b] {
         let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
         assert_eq!(ready.status(), reqwest::StatusCode::OK);
     }
-    drop(a);
-    drop(b);
+    (a, b)
+}
+
+#[tokio::test]
+async fn two_instances_sharing_postgres_see_the_same_sessions() {
+    let (store, schema) = postgres_schema().await;
+    let (a, b) = two_instances_share_sessions(Spawn {
+        session_store: Some(store),
+        ..Spawn::default()
+    })
+    .await;
+    // SQLite holds no sessions: they all went to PostgreSQL.
+    assert_eq!(a.session_count().await, 0);
+    assert_eq!(postgres_count(&schema, "sessions").await, 1);
+    drop((a, b));
+    drop_postgres_schema(&schema).await;
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_see_the_same_sessions() {
+    let (store, prefix) = redis_prefix().await;
+    let (a, b) = two_instances_share_sessions(Spawn {
+        session_store: Some(store),
+        ..Spawn::default()
+    })
+    .await;
+    assert_eq!(a.session_count().await, 0);
+    // One live session (A's), and user 1's index.
+    let mut keys = redis_keys_of(&prefix).await;
+    keys.sort();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys[0].starts_with(&format!("{prefix}s:")), "{keys:?}");
+    assert_eq!(keys[1], format!("{prefix}u:1"));
+    drop((a, b));
+    drop_redis_prefix(&prefix).await;
+}
+
+#[tokio::test]
+async fn users_and_sessions_on_postgres_need_no_local_file() {
+    let (url, schema) = postgres_schema().await;
+    let (a, b) = two_instances_share_sessions(Spawn {
+        database: Some(url.clone()),
+        ..Spawn::default()
+    })
+    .await;
+    assert_eq!(postgres_count(&schema, "users").await, 1);
+    assert_eq!(postgres_count(&schema, "sessions").await, 1);
+    assert!(!a.data.path().join("latchkey.db").exists());
+
+    // The CLI manages users in PostgreSQL too; both instances see a new one at once.
+    let spawn = Spawn {
+        database: Some(url),
+        ..Spawn::default()
+    };
+    let out = cli_with(
+        a.data.path(),
+        &spawn,
+        &["user", "add", "ada"],
+        "correct horse\n",
+    )
+    .await;
+    assert!(out.success, "{}", out.stderr);
+    let cookie = b.login_ok("ada", "correct horse").await;
+    assert!(a.sees_welcome(&cookie, "ada").await);
+    drop((a, b));
     drop_postgres_schema(&schema).await;
 }

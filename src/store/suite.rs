@@ -1,0 +1,258 @@
+//! One suite, run against every store (tower-sessions' pattern): each store must keep the same
+//! contract, against a real server. PostgreSQL tests use their own schema in
+//! `LATCHKEY_TEST_POSTGRES_URL` (default: this project's machines'
+//! `postgres://postgres@127.0.0.1:5432/test`); Redis tests their own key prefix in
+//! `LATCHKEY_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`).
+use crate::config::DatabaseConfig;
+use crate::store::AnyStore;
+use crate::store::{PgStore, SqliteStore};
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+
+pub struct Fixture {
+    pub store: AnyStore,
+    _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL: the admin pool and the test's own schema, dropped by `finish`.
+    schema: Option<(sqlx::PgPool, String)>,
+    /// Redis: the server and the test's own key prefix, whose keys `finish` deletes.
+    redis: Option<(String, String)>,
+}
+
+impl Fixture {
+    pub async fn finish(self) {
+        if let Some((admin, schema)) = self.schema {
+            let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&admin)
+                .await;
+        }
+        if let Some((url, prefix)) = self.redis {
+            let client = redis::Client::open(url).unwrap();
+            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}*"))
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            if !keys.is_empty() {
+                let _: () = redis::cmd("DEL")
+                    .arg(keys)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+pub async fn sqlite() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let pool = crate::db::connect(&DatabaseConfig {
+        url,
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    // SQLite's sessions reference users: the suite's users 7 and 8 must exist.
+    for id in [7, 8] {
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)",
+        )
+        .bind(id)
+        .bind(format!("user{id}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let store = SqliteStore::new(pool, std::sync::Arc::new(crate::clock::SystemClock));
+    Fixture {
+        store: AnyStore::Sqlite(store),
+        _dir: Some(dir),
+        schema: None,
+        redis: None,
+    }
+}
+
+pub async fn postgres() -> Fixture {
+    let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_POSTGRES_URL at one")
+    });
+    let schema = format!(
+        "lk_test_{}",
+        crate::store::handle(&Id::default())[..12].to_owned()
+    );
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let pool = crate::db::connect_postgres(&url, 2).await.unwrap();
+    let store = PgStore::new(pool, std::sync::Arc::new(crate::clock::SystemClock));
+    Fixture {
+        store: AnyStore::Postgres(store),
+        _dir: None,
+        schema: Some((admin, schema)),
+        redis: None,
+    }
+}
+
+/// Redis tests share the server in `LATCHKEY_TEST_REDIS_URL` (default: this project's
+/// machines' `redis://127.0.0.1:6379`), each under its own key prefix.
+pub async fn redis() -> Fixture {
+    let base = std::env::var("LATCHKEY_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let prefix = format!(
+        "lk_test_{}:",
+        crate::store::handle(&Id::default())[..12].to_owned()
+    );
+    let target = crate::store::RedisUrl::parse(&format!("{base}?key_prefix={prefix}")).unwrap();
+    let store = crate::store::RedisStore::connect(&target, std::sync::Arc::new(crate::clock::SystemClock))
+        .await
+        .unwrap_or_else(|e| {
+            panic!("Redis is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_REDIS_URL at one")
+        });
+    Fixture {
+        store: AnyStore::Redis(store),
+        _dir: None,
+        schema: None,
+        redis: Some((target.url, prefix)),
+    }
+}
+
+pub fn record(secs_from_now: i64, user: Option<i64>) -> Record {
+    let mut data = HashMap::from([("k".to_string(), serde_json::json!("v"))]);
+    if let Some(uid) = user {
+        data.insert(crate::store::USER_ID_KEY.into(), serde_json::json!(uid));
+    }
+    Record {
+        id: Id::default(),
+        data,
+        expiry_date: OffsetDateTime::now_utc() + time::Duration::seconds(secs_from_now),
+    }
+}
+
+macro_rules! store_suite {
+    ($name:ident, $fixture:path) => {
+        mod $name {
+            use crate::store::suite::record;
+            use crate::store::SessionIndex;
+            use tower_sessions::SessionStore;
+
+            #[tokio::test]
+            async fn save_after_delete_does_not_revive() {
+                let f = $fixture().await;
+                let mut r = record(3600, None);
+                f.store.create(&mut r).await.unwrap();
+                assert!(f.store.load(&r.id).await.unwrap().is_some());
+                f.store.delete(&r.id).await.unwrap();
+                f.store.save(&r).await.unwrap();
+                assert!(f.store.load(&r.id).await.unwrap().is_none());
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn expired_records_do_not_load_and_are_purged() {
+                let f = $fixture().await;
+                let mut r = record(-1, Some(7));
+                f.store.create(&mut r).await.unwrap();
+                assert!(f.store.load(&r.id).await.unwrap().is_none());
+                assert!(f.store.list_user_sessions(7).await.unwrap().is_empty());
+                // SQL: the row; Redis (which dropped the record itself): the index entry.
+                assert_eq!(f.store.delete_expired().await.unwrap(), 1);
+                assert_eq!(f.store.delete_expired().await.unwrap(), 0);
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn create_never_overwrites_an_existing_id() {
+                let f = $fixture().await;
+                let mut a = record(3600, None);
+                f.store.create(&mut a).await.unwrap();
+                let mut b = record(3600, None);
+                b.id = a.id;
+                b.data.insert("k".into(), serde_json::json!("other"));
+                f.store.create(&mut b).await.unwrap();
+                assert_ne!(a.id, b.id);
+                assert_eq!(f.store.load(&a.id).await.unwrap().unwrap().data["k"], "v");
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn save_updates_a_live_record() {
+                let f = $fixture().await;
+                let mut r = record(3600, None);
+                f.store.create(&mut r).await.unwrap();
+                r.data.insert("k".into(), serde_json::json!("changed"));
+                f.store.save(&r).await.unwrap();
+                assert_eq!(
+                    f.store.load(&r.id).await.unwrap().unwrap().data["k"],
+                    "changed"
+                );
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn the_per_user_index_lists_and_revokes() {
+                let f = $fixture().await;
+                let (mut a, mut b, mut c) = (
+                    record(3600, Some(7)),
+                    record(3600, Some(7)),
+                    record(3600, Some(8)),
+                );
+                for r in [&mut a, &mut b, &mut c] {
+                    f.store.create(r).await.unwrap();
+                }
+                let listed = f.store.list_user_sessions(7).await.unwrap();
+                assert_eq!(listed.len(), 2);
+                let handle_a = crate::store::handle(&a.id);
+                assert!(listed.iter().any(|s| s.handle == handle_a));
+                // Someone else's handle: nothing happens.
+                assert!(!f.store.delete_user_session(8, &handle_a).await.unwrap());
+                assert!(f.store.delete_user_session(7, &handle_a).await.unwrap());
+                assert!(f.store.load(&a.id).await.unwrap().is_none());
+                // Everyone else out, keeping c's owner's other sessions untouched.
+                let mut d = record(3600, Some(7));
+                f.store.create(&mut d).await.unwrap();
+                assert_eq!(
+                    f.store.delete_user_sessions(7, Some(&d.id)).await.unwrap(),
+                    1
+                );
+                assert!(f.store.load(&d.id).await.unwrap().is_some());
+                assert!(f.store.load(&b.id).await.unwrap().is_none());
+                assert!(f.store.load(&c.id).await.unwrap().is_some());
+                assert_eq!(f.store.delete_user_sessions(8, None).await.unwrap(), 1);
+                f.store.ping().await.unwrap();
+                f.finish().await;
+            }
+
+            #[tokio::test]
+            async fn the_index_follows_saves_and_deletes() {
+                let f = $fixture().await;
+                // An anonymous session that logs in (as tower-sessions saves it) joins the
+                // index; once deleted it leaves it.
+                let mut r = record(3600, None);
+                f.store.create(&mut r).await.unwrap();
+                assert!(f.store.list_user_sessions(7).await.unwrap().is_empty());
+                r.data
+                    .insert(crate::store::USER_ID_KEY.into(), serde_json::json!(7));
+                f.store.save(&r).await.unwrap();
+                let listed = f.store.list_user_sessions(7).await.unwrap();
+                assert_eq!(listed.len(), 1);
+                assert_eq!(listed[0].handle, crate::store::handle(&r.id));
+                assert_eq!(listed[0].data["k"], "v");
+                f.store.delete(&r.id).await.unwrap();
+                assert!(f.store.list_user_sessions(7).await.unwrap().is_empty());
+                assert_eq!(f.store.delete_user_sessions(7, None).await.unwrap(), 0);
+                f.finish().await;
+            }
+        }
+    };
+}
+
+store_suite!(sqlite_store, crate::store::suite::sqlite);
+store_suite!(postgres_store, crate::store::suite::postgres);
+store_suite!(redis_store, crate::store::suite::redis);

@@ -1,0 +1,168 @@
+//! A bounded load test on loopback: 500 concurrent logged-in clients spread over two instances
+//! that share their stores; every response must succeed and greet its own user (no cross-talk).
+
+use crate::helpers::*;
+use argon2::password_hash::{PasswordHasher, SaltString};
+use reqwest::StatusCode;
+use std::sync::Arc;
+
+const CLIENTS: usize = 500;
+const PAGES_PER_CLIENT: usize = 4;
+const PASSWORD: &str = "load-test password";
+
+/// A deliberately cheap Argon2id hash (the stored hash carries its own cost), so that 500
+/// logins test the session machinery rather than the hashing queue.
+fn cheap_hash() -> String {
+    let params = argon2::Params::new(8, 1, 1, None).unwrap();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let salt = SaltString::encode_b64(b"load-test-salt!!").unwrap();
+    argon
+        .hash_password(PASSWORD.as_bytes(), &salt)
+        .unwrap()
+        .to_string()
+}
+
+fn username(n: usize) -> String {
+    format!("load{n:03}")
+}
+
+/// The two load tests take turns: each alone is the load the test is about.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Logs every client in on one instance, then has it read its page from both, interleaved.
+async fn many_clients(a: TestApp, b: TestApp) {
+    let apps = Arc::new([a, b]);
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|n| {
+            let apps = apps.clone();
+            tokio::spawn(async move {
+                let user = username(n);
+                // Each client from its own address (behind the proxy), as in real life: one
+                // address logging in 250 times at once would rightly be throttled.
+                let address = format!("10.1.{}.{}", n / 250, n % 250 + 1);
+                let res = apps[n % 2]
+                    .post_form(
+                        "/api/login",
+                        &[("username", &user), ("password", PASSWORD)],
+                        &[("x-forwarded-for", &address)],
+                    )
+                    .await;
+                assert_eq!(res.status(), StatusCode::OK, "login {user}");
+                let cookie = session_cookie(res.headers()).unwrap().pair();
+                for page in 0..PAGES_PER_CLIENT {
+                    let app = &apps[(n + page) % 2];
+                    let (status, _, html) = app.home(Some(&cookie)).await;
+                    assert_eq!(status, StatusCode::OK, "{user} page {page}");
+                    let seen = text(&html);
+                    assert!(
+                        seen.contains(&format!("Welcome, {user}")),
+                        "{user} saw: {seen}"
+                    );
+                }
+            })
+        })
+        .collect();
+    let mut failures = 0;
+    for task in tasks {
+        if let Err(err) = task.await {
+            failures += 1;
+            eprintln!("{err}");
+        }
+    }
+    if failures > 0 {
+        for app in apps.iter() {
+            let log = app.log();
+            let errors: Vec<_> = log
+                .iter()
+                .filter(|l| !l.contains(" INFO "))
+                .take(10)
+                .collect();
+            eprintln!("server log (not INFO): {errors:#?}");
+        }
+    }
+    assert_eq!(failures, 0, "{failures} of {CLIENTS} clients failed");
+}
+
+/// Instances behind a reverse proxy that names the client address.
+fn proxied(data: &tempfile::TempDir, spawn: Spawn) -> Spawn {
+    let config = data.path().join("Leptos.toml");
+    std::fs::write(
+        &config,
+        config_text(&[(
+            "trusted-proxy-header = \"\"",
+            "trusted-proxy-header = \"x-forwarded-for\"",
+        )]),
+    )
+    .unwrap();
+    Spawn {
+        config: Some(config),
+        ..spawn
+    }
+}
+
+fn insert_users_sql(hash: &str) -> Vec<String> {
+    (0..CLIENTS)
+        .map(|n| {
+            format!(
+                "INSERT INTO users (username, password_hash, created_at) VALUES ('{}', '{hash}', 0)",
+                username(n)
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn five_hundred_clients_over_two_instances_sharing_postgres() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let (url, schema) = postgres_schema().await;
+    let data = Arc::new(tempfile::tempdir().unwrap());
+    let spawn = proxied(
+        &data,
+        Spawn {
+            database: Some(url.clone()),
+            ..Spawn::default()
+        },
+    );
+    let a = TestApp::start(data.clone(), spawn.clone()).await; // migrates the schema
+    let b = TestApp::start(data, spawn).await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    for sql in insert_users_sql(&cheap_hash()) {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    many_clients(a, b).await;
+    assert_eq!(postgres_count(&schema, "sessions").await, CLIENTS as i64);
+    drop_postgres_schema(&schema).await;
+}
+
+#[tokio::test]
+async fn five_hundred_clients_over_two_instances_sharing_redis() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let (store, prefix) = redis_prefix().await;
+    let data = Arc::new(tempfile::tempdir().unwrap()); // one SQLite users file for both
+    let spawn = proxied(
+        &data,
+        Spawn {
+            session_store: Some(store),
+            ..Spawn::default()
+        },
+    );
+    let a = TestApp::start(data.clone(), spawn.clone()).await;
+    let b = TestApp::start(data.clone(), spawn).await;
+    let url = format!("sqlite://{}/latchkey.db", data.path().display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for sql in insert_users_sql(&cheap_hash()) {
+        sqlx::query(&sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    many_clients(a, b).await;
+    let sessions = redis_keys_of(&prefix)
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with(&format!("{prefix}s:")))
+        .count();
+    assert_eq!(sessions, CLIENTS);
+    drop_redis_prefix(&prefix).await;
+}
