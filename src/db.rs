@@ -133,3 +133,78 @@ pub fn redact(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
+
+/// Databases for tests: a fresh SQLite file, or a fresh schema in the test PostgreSQL
+/// (`LATCHKEY_TEST_POSTGRES_URL`, default: this project's machines'
+/// `postgres://postgres@127.0.0.1:5432/test`), migrated like the real thing.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    pub struct TestDb {
+        pub db: Database,
+        _dir: Option<tempfile::TempDir>,
+        /// PostgreSQL: the admin pool and the test's own schema, dropped by `finish`.
+        schema: Option<(PgPool, String)>,
+    }
+
+    impl TestDb {
+        pub async fn sqlite() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}/t.db", dir.path().display());
+            let pool = connect(&DatabaseConfig {
+                url,
+                max_connections: 4,
+            })
+            .await
+            .unwrap();
+            Self {
+                db: Database::Sqlite(pool),
+                _dir: Some(dir),
+                schema: None,
+            }
+        }
+
+        pub async fn postgres() -> Self {
+            let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = PgPool::connect(&base).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_POSTGRES_URL at one")
+            });
+            let mut random = [0u8; 6];
+            getrandom(&mut random);
+            let schema = format!(
+                "lk_test_{}",
+                random
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            );
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+            let pool = connect_postgres(&url, 4).await.unwrap();
+            Self {
+                db: Database::Postgres(pool),
+                _dir: None,
+                schema: Some((admin, schema)),
+            }
+        }
+
+        pub async fn finish(self) {
+            if let Some((admin, schema)) = self.schema {
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(&admin)
+                    .await;
+            }
+        }
+    }
+
+    fn getrandom(buf: &mut [u8]) {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        OsRng.fill_bytes(buf);
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::password::{validate_new_password, MAX_PASSWORD_BYTES};
 use super::session::{AuthData, AuthSession, Deadlines, SessionUser};
+use super::throttle::{Attempt, ThrottleError};
 use super::user_agent::describe;
 use crate::auth::api::SessionSummary;
 use crate::error::{AppError, InputError};
@@ -31,15 +32,13 @@ pub async fn login(
     let attempt = state
         .throttle
         .begin(username, &client.address)
-        .map_err(|retry_after| {
-            tracing::warn!(event = "login_throttled", retry_after, "login throttled");
-            AppError::Throttled { retry_after }
-        })?;
+        .await
+        .map_err(throttled)?;
     let Some(user) = verify(state, username, password).await? else {
         tracing::info!(event = "login_failed", "login failed");
         return Err(AppError::InvalidCredentials);
     };
-    state.throttle.succeeded(attempt);
+    forgive(state, attempt).await?;
     session.log_in(&user, client.user_agent.as_deref()).await?;
     tracing::info!(event = "login", user_id = user.id, "login succeeded");
     Ok(user.name)
@@ -71,6 +70,25 @@ async fn verify(
         name: u.username,
         password_version: u.password_version,
     }))
+}
+
+fn throttled(err: ThrottleError) -> AppError {
+    match err {
+        ThrottleError::Throttled(retry_after) => {
+            tracing::warn!(event = "login_throttled", retry_after, "login throttled");
+            AppError::Throttled { retry_after }
+        }
+        ThrottleError::Db(err) => unavailable("throttle check failed")(err),
+    }
+}
+
+/// A correct password: the attempt is taken back and the account's count cleared.
+async fn forgive(state: &AppState, attempt: Attempt) -> Result<(), AppError> {
+    state
+        .throttle
+        .succeeded(attempt)
+        .await
+        .map_err(unavailable("throttle update failed"))
 }
 
 fn check_password_length(password: &str) -> Result<(), AppError> {
@@ -230,7 +248,8 @@ pub async fn change_password(
     let attempt = state
         .throttle
         .begin(&user.name, &client.address)
-        .map_err(|retry_after| AppError::Throttled { retry_after })?;
+        .await
+        .map_err(throttled)?;
     if verify(state, &user.name, current).await?.is_none() {
         tracing::info!(
             event = "password_change_failed",
@@ -239,7 +258,7 @@ pub async fn change_password(
         );
         return Err(AppError::BadInput(InputError::WrongCurrentPassword));
     }
-    state.throttle.succeeded(attempt);
+    forgive(state, attempt).await?;
     let hash = state.hasher.hash(new.to_owned()).await.map_err(|e| {
         tracing::error!(error = %e, "hashing failed");
         AppError::Internal

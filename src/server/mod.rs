@@ -68,7 +68,11 @@ pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppSt
     let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
     Ok(AppState {
         sessions,
-        throttle: Arc::new(Throttle::new(config.throttle.clone(), clock.clone())),
+        throttle: Arc::new(Throttle::new(
+            config.throttle.clone(),
+            clock.clone(),
+            db.clone(),
+        )),
         config: Arc::new(config),
         db,
         hasher,
@@ -234,7 +238,9 @@ fn spawn_cleanup(state: &AppState) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            throttle.prune();
+            if let Err(err) = throttle.prune().await {
+                tracing::warn!(error = %err, "throttle cleanup failed; will retry");
+            }
             match store.delete_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(event = "expired_sessions_purged", count = n),

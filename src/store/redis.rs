@@ -28,7 +28,7 @@ use tower_sessions::session_store::{self, SessionStore};
 /// The whole budget of one store operation, reconnect attempts included.
 pub const OP_TIMEOUT: Duration = Duration::from_millis(1500);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
-const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1000);
+const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1200);
 const RECONNECT_RETRIES: usize = 2;
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(400);

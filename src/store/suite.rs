@@ -3,28 +3,27 @@
 //! `LATCHKEY_TEST_POSTGRES_URL` (default: this project's machines'
 //! `postgres://postgres@127.0.0.1:5432/test`); Redis tests their own key prefix in
 //! `LATCHKEY_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`).
-use crate::config::DatabaseConfig;
-use crate::store::AnyStore;
-use crate::store::{PgStore, SqliteStore};
+
+use crate::clock::SystemClock;
+use crate::db::testing::TestDb;
+use crate::db::Database;
+use crate::store::{AnyStore, PgStore, SqliteStore};
 use std::collections::HashMap;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
 pub struct Fixture {
     pub store: AnyStore,
-    _dir: Option<tempfile::TempDir>,
-    /// PostgreSQL: the admin pool and the test's own schema, dropped by `finish`.
-    schema: Option<(sqlx::PgPool, String)>,
+    /// SQL stores: their database, dropped by `finish`.
+    db: Option<TestDb>,
     /// Redis: the server and the test's own key prefix, whose keys `finish` deletes.
     redis: Option<(String, String)>,
 }
 
 impl Fixture {
     pub async fn finish(self) {
-        if let Some((admin, schema)) = self.schema {
-            let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                .execute(&admin)
-                .await;
+        if let Some(db) = self.db {
+            db.finish().await;
         }
         if let Some((url, prefix)) = self.redis {
             let client = redis::Client::open(url).unwrap();
@@ -46,14 +45,10 @@ impl Fixture {
 }
 
 pub async fn sqlite() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/t.db", dir.path().display());
-    let pool = crate::db::connect(&DatabaseConfig {
-        url,
-        max_connections: 2,
-    })
-    .await
-    .unwrap();
+    let db = TestDb::sqlite().await;
+    let Database::Sqlite(pool) = &db.db else {
+        unreachable!()
+    };
     // SQLite's sessions reference users: the suite's users 7 and 8 must exist.
     for id in [7, 8] {
         sqlx::query(
@@ -61,41 +56,27 @@ pub async fn sqlite() -> Fixture {
         )
         .bind(id)
         .bind(format!("user{id}"))
-        .execute(&pool)
+        .execute(pool)
         .await
         .unwrap();
     }
-    let store = SqliteStore::new(pool, std::sync::Arc::new(crate::clock::SystemClock));
+    let store = SqliteStore::new(pool.clone(), std::sync::Arc::new(SystemClock));
     Fixture {
         store: AnyStore::Sqlite(store),
-        _dir: Some(dir),
-        schema: None,
+        db: Some(db),
         redis: None,
     }
 }
 
 pub async fn postgres() -> Fixture {
-    let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_POSTGRES_URL at one")
-    });
-    let schema = format!(
-        "lk_test_{}",
-        crate::store::handle(&Id::default())[..12].to_owned()
-    );
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-    let pool = crate::db::connect_postgres(&url, 2).await.unwrap();
-    let store = PgStore::new(pool, std::sync::Arc::new(crate::clock::SystemClock));
+    let db = TestDb::postgres().await;
+    let Database::Postgres(pool) = &db.db else {
+        unreachable!()
+    };
+    let store = PgStore::new(pool.clone(), std::sync::Arc::new(SystemClock));
     Fixture {
         store: AnyStore::Postgres(store),
-        _dir: None,
-        schema: Some((admin, schema)),
+        db: Some(db),
         redis: None,
     }
 }
@@ -117,8 +98,7 @@ pub async fn redis() -> Fixture {
         });
     Fixture {
         store: AnyStore::Redis(store),
-        _dir: None,
-        schema: None,
+        db: None,
         redis: Some((target.url, prefix)),
     }
 }

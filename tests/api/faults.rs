@@ -33,6 +33,12 @@ async fn store_is_down(app: &TestApp, cookie: &str) {
     assert_eq!(health.status(), StatusCode::OK);
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // The operator learns why from the log.
+    assert!(
+        app.log().iter().any(|l| l.contains("ERROR") && l.contains("fail")),
+        "{:#?}",
+        app.log()
+    );
 }
 
 /// The store is back: the old session is valid again and new logins work, same process.

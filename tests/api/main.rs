@@ -9,7 +9,6 @@ mod cli;
 mod config;
 mod faults;
 mod fuzz;
-mod load;
 mod login;
 mod logout;
 mod no_js;

@@ -216,3 +216,25 @@ async fn only_the_last_forwarded_entry_counts_even_across_header_lines() {
     let res = login_from(&app, "192.0.2.77", "line-next", "wrong").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn the_limits_hold_across_instances_sharing_a_database() {
+    // Two instances on one users database: guesses spread over both count as one.
+    let data = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let a = TestApp::start(data.clone(), Spawn::default()).await;
+    let b = TestApp::start(data, Spawn::default()).await;
+    for n in 0..5 {
+        let app = if n % 2 == 0 { &a } else { &b };
+        let res = app.login(DEMO_USER, "wrong", None).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    for app in [&a, &b] {
+        let res = app.login(DEMO_USER, DEMO_PASSWORD, None).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(res.headers().contains_key("retry-after"));
+    }
+    // And a restart forgets nothing.
+    let a = a.restart().await;
+    let res = a.login(DEMO_USER, DEMO_PASSWORD, None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}

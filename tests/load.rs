@@ -1,8 +1,15 @@
 //! A bounded load test on loopback: 500 concurrent logged-in clients spread over two instances
 //! that share their stores; every response must succeed and greet its own user (no cross-talk).
+//! A test binary of its own, so that it runs alone rather than beside the API tests: the load
+//! is the point, other tests' load would only be noise.
 
-use crate::helpers::*;
+// The API tests' helpers; this binary uses only some of them.
+#[allow(dead_code)]
+#[path = "api/helpers.rs"]
+mod helpers;
+
 use argon2::password_hash::{PasswordHasher, SaltString};
+use helpers::*;
 use reqwest::StatusCode;
 use std::sync::Arc;
 
