@@ -9,6 +9,9 @@ use leptos_router::{path, SsrMode};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    #[cfg(feature = "ssr")]
+    let css = crate::server::assets::stylesheet_href(&options);
+    #[cfg(not(feature = "ssr"))]
     let css = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>

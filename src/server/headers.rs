@@ -92,8 +92,8 @@ pub async fn session_save_failed(
 }
 
 /// The built front end (`/pkg`): served from disk, preferring the `.br` / `.gz` files that
-/// `cargo leptos build --release --precompress` writes next to each file, and revalidated
-/// cheaply (`Last-Modified`) instead of re-downloaded.
+/// `cargo leptos build --release --precompress` writes next to each file, cached as
+/// [`super::assets::cache_control`] says.
 pub fn front_end_files(
     options: &leptos::config::LeptosOptions,
 ) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, HeaderValue> {
@@ -101,8 +101,11 @@ pub fn front_end_files(
     let files = tower_http::services::ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip();
-    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
-        .layer(files)
+    SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(super::assets::cache_control(options)),
+    )
+    .layer(files)
 }
 
 #[cfg(test)]

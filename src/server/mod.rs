@@ -1,5 +1,6 @@
 //! Server assembly: open the stores, build the router, serve until SIGTERM / Ctrl-C.
 
+pub mod assets;
 mod headers;
 mod health;
 mod keys;
@@ -32,7 +33,11 @@ pub async fn open(config: Config) -> Result<AppState, BoxError> {
 }
 
 /// The state a server runs on: [`open_with_clock`] plus, in DEV, the demo user.
-pub async fn open_for_serving(config: Config, clock: SharedClock) -> Result<AppState, BoxError> {
+pub async fn open_for_serving(
+    mut config: Config,
+    clock: SharedClock,
+) -> Result<AppState, BoxError> {
+    assets::check_hash_file(&mut config.leptos);
     let mut state = open_with_clock(config, clock).await?;
     state.demo_login = prepare_demo_user(&state).await?;
     Ok(state)

@@ -35,7 +35,9 @@ async fn store_is_down(app: &TestApp, cookie: &str) {
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     // The operator learns why from the log.
     assert!(
-        app.log().iter().any(|l| l.contains("ERROR") && l.contains("fail")),
+        app.log()
+            .iter()
+            .any(|l| l.contains("ERROR") && l.contains("fail")),
         "{:#?}",
         app.log()
     );

@@ -22,6 +22,10 @@ pub struct Spawn {
     pub session_store: Option<String>,
     /// The users database (`DATABASE_URL`); `None`: SQLite in the test's data directory.
     pub database: Option<String>,
+    /// Another copy of the server binary to run (e.g. one with a `hash.txt` beside it).
+    pub binary: Option<PathBuf>,
+    /// More environment variables.
+    pub vars: Vec<(&'static str, String)>,
 }
 
 impl Default for Spawn {
@@ -31,6 +35,8 @@ impl Default for Spawn {
             config: None,
             session_store: None,
             database: None,
+            binary: None,
+            vars: Vec::new(),
         }
     }
 }
@@ -158,7 +164,7 @@ pub fn bin() -> &'static str {
 }
 
 fn command(data: &Path, spawn: &Spawn) -> Command {
-    let mut cmd = Command::new(bin());
+    let mut cmd = Command::new(spawn.binary.as_deref().unwrap_or(Path::new(bin())));
     let database = (spawn.database.clone())
         .unwrap_or_else(|| format!("sqlite://{}/latchkey.db", data.display()));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -174,6 +180,7 @@ fn command(data: &Path, spawn: &Spawn) -> Command {
         Some(url) => cmd.env("SESSION_STORE_URL", url),
         None => cmd.env_remove("SESSION_STORE_URL"),
     };
+    cmd.envs(spawn.vars.iter().map(|(k, v)| (k, v)));
     cmd
 }
 

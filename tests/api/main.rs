@@ -5,6 +5,7 @@ mod helpers;
 mod servers;
 
 mod anonymous;
+mod assets;
 mod cli;
 mod config;
 mod faults;

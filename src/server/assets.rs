@@ -1,0 +1,62 @@
+//! The built front end's file names. With `hash-files`, cargo-leptos puts a content hash in
+//! each file name (`latchkey.<hash>.wasm`) and lists the hashes in `hash.txt` beside the server
+//! binary; the pages link those names, and because a name changes whenever its content does,
+//! the files can be cached by browsers for a year without revalidation.
+
+use leptos::config::LeptosOptions;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// Where leptos looks for the hash file: beside the running binary.
+fn hash_file(options: &LeptosOptions) -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(PathBuf::from))
+        .unwrap_or_default()
+        .join(options.hash_file.as_ref())
+}
+
+/// Turns hashing off when there is no hash file (a binary run outside cargo-leptos's output,
+/// e.g. by `cargo test`): leptos would otherwise panic on the first page it renders.
+pub fn check_hash_file(options: &mut LeptosOptions) {
+    if options.hash_files && !hash_file(options).is_file() {
+        tracing::warn!(
+            path = %hash_file(options).display(),
+            "hash-files is on but the hash file is missing; serving unhashed front-end names"
+        );
+        options.hash_files = false;
+    }
+}
+
+/// `kind` (`js`, `wasm`, `css`) → hash, read once.
+fn hashes(options: &LeptosOptions) -> &'static HashMap<String, String> {
+    static HASHES: OnceLock<HashMap<String, String>> = OnceLock::new();
+    HASHES.get_or_init(|| {
+        let text = std::fs::read_to_string(hash_file(options)).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| line.split_once(':'))
+            .map(|(kind, hash)| (kind.trim().to_owned(), hash.trim().to_owned()))
+            .collect()
+    })
+}
+
+/// The stylesheet's URL (hashed when hashing is on).
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    let name = &options.output_name;
+    let pkg = &options.site_pkg_dir;
+    match hashes(options).get("css").filter(|_| options.hash_files) {
+        Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+        None => format!("/{pkg}/{name}.css"),
+    }
+}
+
+/// `Cache-Control` for `/pkg`: a year and `immutable` for hashed names; otherwise revalidate
+/// each time (cheap: `Last-Modified`), so a rebuild is picked up at once.
+pub fn cache_control(options: &LeptosOptions) -> &'static str {
+    if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
+}

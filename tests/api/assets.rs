@@ -1,0 +1,70 @@
+//! The front end's files: hashed names and a year of immutable caching when cargo-leptos wrote
+//! a hash file beside the binary; plain names and revalidation otherwise.
+
+use crate::helpers::*;
+use reqwest::header::CACHE_CONTROL;
+use reqwest::StatusCode;
+
+/// A site folder holding one stylesheet, named `css_name`.
+fn site(dir: &std::path::Path, css_name: &str) -> String {
+    let pkg = dir.join("site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join(css_name), "body { margin: 0 }").unwrap();
+    dir.join("site").display().to_string()
+}
+
+async fn cache_control(app: &TestApp, path: &str) -> String {
+    let res = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.headers()[CACHE_CONTROL].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn hashed_front_end_files_are_cached_for_a_year() {
+    // A release layout: the binary with cargo-leptos's hash.txt beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("latchkey");
+    std::fs::copy(bin(), &binary).unwrap();
+    std::fs::write(
+        dir.path().join("hash.txt"),
+        "js: 1a2b\nwasm: 3c4d\ncss: 5e6f\n",
+    )
+    .unwrap();
+    let root = site(dir.path(), "latchkey.5e6f.css");
+    let app = TestApp::spawn_with(Spawn {
+        binary: Some(binary),
+        vars: vec![("LEPTOS_SITE_ROOT", root)],
+        ..Spawn::default()
+    })
+    .await;
+
+    let (_, _, html) = app.home(None).await;
+    for name in [
+        "/pkg/latchkey.5e6f.css",
+        "latchkey.1a2b.js",
+        "latchkey.3c4d.wasm",
+    ] {
+        assert!(html.contains(name), "the page should link {name}: {html}");
+    }
+    assert_eq!(
+        cache_control(&app, "/pkg/latchkey.5e6f.css").await,
+        "public, max-age=31536000, immutable"
+    );
+    // The page itself is never cached.
+    let (_, headers, _) = app.home(None).await;
+    assert_eq!(headers[CACHE_CONTROL], "no-store");
+}
+
+#[tokio::test]
+async fn without_a_hash_file_names_are_plain_and_revalidated() {
+    // The test binary has no hash.txt beside it: hashing is configured on, but must not be
+    // used (nor panic).
+    let dir = tempfile::tempdir().unwrap();
+    let root = site(dir.path(), "latchkey.css");
+    let root_line = format!("site-root = {root:?}");
+    let app = TestApp::spawn_in_process(&[("site-root = \"target/site\"", &root_line)]).await;
+    let (status, _, html) = app.home(None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("/pkg/latchkey.css"), "{html}");
+    assert_eq!(cache_control(&app, "/pkg/latchkey.css").await, "no-cache");
+}
