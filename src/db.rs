@@ -43,13 +43,58 @@ impl Database {
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         match self {
             Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
-            Self::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
+            Self::Postgres(pool) => pg_deadline(sqlx::query("SELECT 1").execute(pool))
+                .await
+                .map(|_| ()),
         }
     }
 }
 
 pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The whole budget of one PostgreSQL operation (getting a connection included). A server that
+/// stops answering mid-query (frozen, or a network that drops packets) would otherwise hang
+/// the request for as long as TCP takes to give up.
+pub const PG_OP_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Runs one PostgreSQL operation within [`PG_OP_TIMEOUT`].
+pub async fn pg_deadline<T>(
+    op: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    tokio::time::timeout(PG_OP_TIMEOUT, op)
+        .await
+        .unwrap_or_else(|_| {
+            Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "PostgreSQL did not answer in time",
+            )))
+        })
+}
+
+/// `.within(limit)` on a database future: [`pg_deadline`] when `limit` is set (PostgreSQL),
+/// as is otherwise (SQLite: a local file, with its own busy timeout).
+pub(crate) trait Within<'a, T>:
+    std::future::Future<Output = Result<T, sqlx::Error>> + Send + Sized + 'a
+{
+    fn within(
+        self,
+        limit: Option<Duration>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            match limit {
+                None => self.await,
+                Some(_) => pg_deadline(self).await,
+            }
+        })
+    }
+}
+
+impl<'a, T, F> Within<'a, T> for F where
+    F: std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'a
+{
 }
 
 /// A statement written with `?` parameters, in PostgreSQL's `$1, $2, …` style. Statements are
@@ -111,7 +156,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
 pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<sqlx::PgPool, DbError> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_millis(1500))
+        .acquire_timeout(PG_OP_TIMEOUT)
         .connect(url)
         .await
         .map_err(|source| DbError::Open {

@@ -18,6 +18,8 @@ pub struct AppState {
     pub hasher: Arc<PasswordHasher>,
     pub throttle: Arc<Throttle>,
     pub clock: SharedClock,
+    /// Rendered `GET /` pages, reassembled around a fresh nonce (see `server::page_cache`).
+    pub pages: Arc<crate::server::page_cache::PageCache>,
     /// DEV only: the tutorial's demo account exists with its demo password, so the login page
     /// may show it.
     pub demo_login: bool,

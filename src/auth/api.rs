@@ -40,6 +40,10 @@ pub async fn logout() -> Result<(), AppError> {
 /// The logged-in user's name, or `None`.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<String>, AppError> {
+    // Rendering `GET /`: the page cache has just checked the session for this very request.
+    if let Some(known) = server::known_user() {
+        return server::page_status(known);
+    }
     let (state, session, _) = server::context().await?;
     server::page_status(crate::auth::service::current_user(&state, &session).await)
 }
@@ -120,6 +124,14 @@ mod server {
             })
             .unwrap_or_default();
         Ok((state, session, client))
+    }
+
+    /// The user the page cache decided this request is for, if it did.
+    pub fn known_user() -> Option<Result<Option<String>, AppError>> {
+        use_context::<Parts>()?
+            .extensions
+            .get::<crate::server::page_cache::KnownUser>()
+            .map(|known| known.0.clone())
     }
 
     /// For the reads a page makes while rendering: a server-side failure (store down) gives the

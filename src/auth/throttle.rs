@@ -62,7 +62,9 @@ macro_rules! run {
             Database::Postgres(pool) => {
                 let sql = crate::db::numbered($sql);
                 let $q = sqlx::query(&sql);
-                $bind.execute(pool).await.map(|r| r.rows_affected())
+                crate::db::pg_deadline($bind.execute(pool))
+                    .await
+                    .map(|r| r.rows_affected())
             }
         }
     };
@@ -133,13 +135,13 @@ impl Throttle {
                     .await?
             }
             Database::Postgres(pool) => {
-                sqlx::query_as(&crate::db::numbered(COUNT))
+                let sql = crate::db::numbered(COUNT);
+                let query = sqlx::query_as(&sql)
                     .bind(key)
                     .bind(now)
                     .bind(cutoff)
-                    .bind(cutoff)
-                    .fetch_one(pool)
-                    .await?
+                    .bind(cutoff);
+                crate::db::pg_deadline(query.fetch_one(pool)).await?
             }
         };
         Ok(row)

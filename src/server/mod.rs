@@ -4,6 +4,7 @@ pub mod assets;
 mod headers;
 mod health;
 mod keys;
+pub mod page_cache;
 pub mod security;
 
 use crate::app::{shell, App};
@@ -82,6 +83,7 @@ pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppSt
         db,
         hasher,
         clock,
+        pages: Arc::default(),
         demo_login: false,
     })
 }
@@ -135,7 +137,11 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
         .layer(axum::middleware::map_response(
             headers::server_fn_error_status,
         ))
-        .layer(headers::no_store());
+        .layer(headers::no_store())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::serve,
+        ));
     // Signed and unsigned session layers are different types: branch here, once.
     let router = if session.signed {
         let key = keys::load_or_create(

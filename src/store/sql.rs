@@ -7,6 +7,7 @@ use super::{
     backend, hex, id_hash, record_user_id, unhex, SessionIndex, StoreError, StoredSession,
 };
 use crate::clock::SharedClock;
+use crate::db::Within;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -66,6 +67,8 @@ pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     clock: SharedClock,
     sql: std::sync::Arc<Statements>,
+    /// PostgreSQL: the budget of each operation (see [`crate::db::PG_OP_TIMEOUT`]).
+    deadline: Option<std::time::Duration>,
 }
 
 // By hand: a derived Clone would demand `DB: Clone`, which the database marker types are not.
@@ -75,6 +78,7 @@ impl<DB: sqlx::Database> Clone for SqlStore<DB> {
             pool: self.pool.clone(),
             clock: self.clock.clone(),
             sql: self.sql.clone(),
+            deadline: self.deadline,
         }
     }
 }
@@ -88,6 +92,7 @@ impl SqliteStore {
             pool,
             clock,
             sql: std::sync::Arc::new(Statements::new(false)),
+            deadline: None,
         }
     }
 }
@@ -98,6 +103,7 @@ impl PgStore {
             pool,
             clock,
             sql: std::sync::Arc::new(Statements::new(true)),
+            deadline: Some(crate::db::PG_OP_TIMEOUT),
         }
     }
 }
@@ -115,7 +121,10 @@ macro_rules! impl_sql_store {
 
             /// Whether the database answers (for readiness checks).
             pub async fn ping(&self) -> Result<(), StoreError> {
-                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                sqlx::query("SELECT 1")
+                    .execute(&self.pool)
+                    .within(self.deadline)
+                    .await?;
                 Ok(())
             }
         }
@@ -132,6 +141,7 @@ macro_rules! impl_sql_store {
                         .bind(record.expiry_date.unix_timestamp())
                         .bind(self.now())
                         .execute(&self.pool)
+                        .within(self.deadline)
                         .await
                         .map_err(backend)?
                         .rows_affected();
@@ -151,6 +161,7 @@ macro_rules! impl_sql_store {
                     .bind(&id_hash(&record.id)[..])
                     .bind(self.now())
                     .execute(&self.pool)
+                    .within(self.deadline)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -161,6 +172,7 @@ macro_rules! impl_sql_store {
                     .bind(&id_hash(id)[..])
                     .bind(self.now())
                     .fetch_optional(&self.pool)
+                    .within(self.deadline)
                     .await
                     .map_err(backend)?;
                 let Some((data, expires_at)) = row else {
@@ -179,6 +191,7 @@ macro_rules! impl_sql_store {
                 sqlx::query(&self.sql.delete)
                     .bind(&id_hash(id)[..])
                     .execute(&self.pool)
+                    .within(self.deadline)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -195,6 +208,7 @@ macro_rules! impl_sql_store {
                     .bind(user_id)
                     .bind(self.now())
                     .fetch_all(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 rows.into_iter()
                     .map(|(hash, created_at, expires_at, data)| {
@@ -221,6 +235,7 @@ macro_rules! impl_sql_store {
                     .bind(hash)
                     .bind(user_id)
                     .execute(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 Ok(res.rows_affected() == 1)
             }
@@ -236,6 +251,7 @@ macro_rules! impl_sql_store {
                     .bind(keep.clone())
                     .bind(keep)
                     .execute(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 Ok(res.rows_affected())
             }
@@ -244,6 +260,7 @@ macro_rules! impl_sql_store {
                 let res = sqlx::query(&self.sql.delete_expired)
                     .bind(self.now())
                     .execute(&self.pool)
+                    .within(self.deadline)
                     .await?;
                 Ok(res.rows_affected())
             }

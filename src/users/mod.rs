@@ -58,7 +58,7 @@ fn now_unix() -> i64 {
 }
 
 /// Runs `$run` with `$sql` (written with `?` parameters) in the users database's dialect and
-/// `$pool` bound to its pool.
+/// `$pool` bound to its pool (PostgreSQL: within its deadline).
 macro_rules! on_db {
     ($db:expr, $sql:expr, |$q:ident, $pool:ident| $run:expr) => {
         match $db {
@@ -69,7 +69,7 @@ macro_rules! on_db {
             Database::Postgres($pool) => {
                 let numbered = crate::db::numbered($sql);
                 let $q: &str = &numbered;
-                $run
+                crate::db::pg_deadline(async { $run }).await
             }
         }
     };

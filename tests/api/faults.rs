@@ -102,6 +102,23 @@ async fn a_stopped_postgres_fails_fast_and_recovers_without_a_restart() {
     store_is_back(&app, &cookie).await;
 }
 
+#[tokio::test]
+async fn a_frozen_postgres_times_out_instead_of_hanging() {
+    let pg = OwnPostgres::start().await;
+    let app = TestApp::spawn_with(Spawn {
+        database: Some(pg.url()),
+        ..Spawn::default()
+    })
+    .await;
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+
+    // Open connections stay open and nothing answers: only our deadlines end the wait.
+    pg.freeze();
+    store_is_down(&app, &cookie).await;
+    pg.thaw();
+    store_is_back(&app, &cookie).await;
+}
+
 /// `kill -9` runs no shutdown code: whatever a response confirmed must already be stored.
 async fn kill_9_keeps_sessions(spawn: Spawn) {
     let app = TestApp::spawn_with(spawn).await;

@@ -13,6 +13,7 @@ mod fuzz;
 mod login;
 mod logout;
 mod no_js;
+mod pages;
 mod restart;
 mod security;
 mod sessions;

@@ -221,6 +221,36 @@ impl OwnPostgres {
         self.running = true;
     }
 
+    /// The server's processes: the postmaster (first) and its children.
+    fn pids(&self) -> Vec<String> {
+        let pidfile = std::fs::read_to_string(format!("{}/postmaster.pid", self.data())).unwrap();
+        let main = pidfile.lines().next().unwrap().trim().to_owned();
+        let children = std::process::Command::new("pgrep")
+            .args(["-P", &main])
+            .output()
+            .unwrap();
+        let mut pids = vec![main];
+        pids.extend(
+            String::from_utf8_lossy(&children.stdout)
+                .split_whitespace()
+                .map(str::to_owned),
+        );
+        pids
+    }
+
+    /// Freezes every process of this server (SIGSTOP): connections stay open, nothing answers.
+    pub fn freeze(&self) {
+        for pid in self.pids() {
+            kill(pid.parse().unwrap(), "STOP");
+        }
+    }
+
+    pub fn thaw(&self) {
+        for pid in self.pids() {
+            kill(pid.parse().unwrap(), "CONT");
+        }
+    }
+
     /// Stops the server (fast shutdown: open sessions are cut) and waits for it.
     pub async fn stop(&mut self) {
         self.as_postgres("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"])
@@ -232,6 +262,18 @@ impl OwnPostgres {
 impl Drop for OwnPostgres {
     fn drop(&mut self) {
         if self.running {
+            // A test that failed while the server was frozen must not leave it (or us) stuck.
+            if let Ok(pidfile) = std::fs::read_to_string(format!("{}/postmaster.pid", self.data()))
+            {
+                if let Some(main) = pidfile.lines().next() {
+                    let _ = std::process::Command::new("pkill")
+                        .args(["-CONT", "-P", main.trim()])
+                        .status();
+                    let _ = std::process::Command::new("kill")
+                        .args(["-CONT", main.trim()])
+                        .status();
+                }
+            }
             let data = self.data();
             let mut cmd = if is_root() {
                 let mut c = std::process::Command::new("runuser");
