@@ -14,6 +14,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Database,
+    /// SQLite users database: same-thread reads for the per-request lookups.
+    pub reader: Option<Arc<crate::db::SqliteReader>>,
     pub sessions: AnyStore,
     pub hasher: Arc<PasswordHasher>,
     pub throttle: Arc<Throttle>,

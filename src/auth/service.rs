@@ -107,7 +107,7 @@ pub async fn authenticated(
     let Some(user) = session.user().await? else {
         return Ok(None);
     };
-    let current = users::password_version(&state.db, user.id)
+    let current = users::password_version(&state.db, state.reader.as_deref(), user.id)
         .await
         .map_err(unavailable("user lookup failed"))?;
     if current != Some(user.password_version) {

@@ -47,11 +47,12 @@ pub async fn open_for_serving(
 /// [`open`] with a chosen clock (tests move time forward instead of sleeping).
 pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppState, BoxError> {
     let db = Database::connect(&config.database).await?;
+    let reader = crate::db::sqlite_reader(&config.database);
     let sessions = match &config.session.store {
         StoreKind::UsersDatabase => match &db {
-            Database::Sqlite(pool) => {
-                AnyStore::Sqlite(SqliteStore::new(pool.clone(), clock.clone()))
-            }
+            Database::Sqlite(pool) => AnyStore::Sqlite(
+                SqliteStore::new(pool.clone(), clock.clone()).with_reader(reader.clone()),
+            ),
             Database::Postgres(pool) => {
                 AnyStore::Postgres(PgStore::new(pool.clone(), clock.clone()))
             }
@@ -83,6 +84,7 @@ pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppSt
         db,
         hasher,
         clock,
+        reader,
         pages: Arc::default(),
         demo_login: false,
     })

@@ -7,7 +7,7 @@ use super::{
     backend, hex, id_hash, record_user_id, unhex, SessionIndex, StoreError, StoredSession,
 };
 use crate::clock::SharedClock;
-use crate::db::Within;
+use crate::db::{SqliteReader, Within};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -69,6 +69,8 @@ pub struct SqlStore<DB: sqlx::Database> {
     sql: std::sync::Arc<Statements>,
     /// PostgreSQL: the budget of each operation (see [`crate::db::PG_OP_TIMEOUT`]).
     deadline: Option<std::time::Duration>,
+    /// SQLite: loads on the calling thread (see [`SqliteReader`]).
+    reader: Option<std::sync::Arc<SqliteReader>>,
 }
 
 // By hand: a derived Clone would demand `DB: Clone`, which the database marker types are not.
@@ -79,6 +81,7 @@ impl<DB: sqlx::Database> Clone for SqlStore<DB> {
             clock: self.clock.clone(),
             sql: self.sql.clone(),
             deadline: self.deadline,
+            reader: self.reader.clone(),
         }
     }
 }
@@ -93,7 +96,14 @@ impl SqliteStore {
             clock,
             sql: std::sync::Arc::new(Statements::new(false)),
             deadline: None,
+            reader: None,
         }
+    }
+
+    /// Loads through `reader` (falling back to the pool if it fails).
+    pub fn with_reader(mut self, reader: Option<std::sync::Arc<SqliteReader>>) -> Self {
+        self.reader = reader;
+        self
     }
 }
 
@@ -104,8 +114,23 @@ impl PgStore {
             clock,
             sql: std::sync::Arc::new(Statements::new(true)),
             deadline: Some(crate::db::PG_OP_TIMEOUT),
+            reader: None,
         }
     }
+}
+
+/// A loaded row as a record.
+fn decode(id: &Id, row: Option<(Vec<u8>, i64)>) -> session_store::Result<Option<Record>> {
+    let Some((data, expires_at)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Record {
+        id: *id,
+        data: serde_json::from_slice(&data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+        expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+    }))
 }
 
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
@@ -168,6 +193,12 @@ macro_rules! impl_sql_store {
             }
 
             async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+                if let Some(reader) = &self.reader {
+                    match reader.session(&self.sql.load, &id_hash(id), self.now()) {
+                        Ok(row) => return decode(id, row),
+                        Err(err) => tracing::debug!(error = %err, "same-thread read failed; using the pool"),
+                    }
+                }
                 let row: Option<(Vec<u8>, i64)> = sqlx::query_as(&self.sql.load)
                     .bind(&id_hash(id)[..])
                     .bind(self.now())
@@ -175,16 +206,7 @@ macro_rules! impl_sql_store {
                     .within(self.deadline)
                     .await
                     .map_err(backend)?;
-                let Some((data, expires_at)) = row else {
-                    return Ok(None);
-                };
-                Ok(Some(Record {
-                    id: *id,
-                    data: serde_json::from_slice(&data)
-                        .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-                    expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
-                        .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-                }))
+                decode(id, row)
             }
 
             async fn delete(&self, id: &Id) -> session_store::Result<()> {

@@ -60,7 +60,10 @@ pub async fn sqlite() -> Fixture {
         .await
         .unwrap();
     }
-    let store = SqliteStore::new(pool.clone(), std::sync::Arc::new(SystemClock));
+    // Loads go through the same-thread reader, as in the server.
+    assert!(db.reader.is_some());
+    let store = SqliteStore::new(pool.clone(), std::sync::Arc::new(SystemClock))
+        .with_reader(db.reader.clone());
     Fixture {
         store: AnyStore::Sqlite(store),
         db: Some(db),

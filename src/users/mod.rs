@@ -3,7 +3,7 @@
 //! Stores only PHC hash strings; hashing itself lives in `auth::password`. Each statement is
 //! written once, in SQL that SQLite and PostgreSQL both accept, and run by `on_db!`.
 
-use crate::db::Database;
+use crate::db::{Database, SqliteReader};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -86,13 +86,25 @@ pub async fn find_by_username(db: &Database, username: &str) -> Result<Option<Us
     )
 }
 
-/// The user's current password version, or `None` if the user no longer exists.
-pub async fn password_version(db: &Database, id: i64) -> Result<Option<i64>, sqlx::Error> {
-    on_db!(
-        db,
-        "SELECT password_version FROM users WHERE id = ?",
-        |sql, pool| sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await
-    )
+const PASSWORD_VERSION: &str = "SELECT password_version FROM users WHERE id = ?";
+
+/// The user's current password version, or `None` if the user no longer exists. Asked on
+/// every logged-in request: through `reader` (same thread) when there is one.
+pub async fn password_version(
+    db: &Database,
+    reader: Option<&SqliteReader>,
+    id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    if let Some(reader) = reader {
+        match reader.password_version(PASSWORD_VERSION, id) {
+            Ok(version) => return Ok(version),
+            Err(err) => tracing::debug!(error = %err, "same-thread read failed; using the pool"),
+        }
+    }
+    on_db!(db, PASSWORD_VERSION, |sql, pool| sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)
 }
 
 pub async fn count(db: &Database) -> Result<i64, sqlx::Error> {

@@ -1,6 +1,10 @@
 //! The users database: SQLite (a file, the default) or PostgreSQL (shared by several
 //! instances), opened and migrated at start-up. By default sessions live in it too.
 
+mod reader;
+
+pub use reader::SqliteReader;
+
 use crate::config::DatabaseConfig;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
@@ -48,6 +52,16 @@ impl Database {
                 .map(|_| ()),
         }
     }
+}
+
+/// A same-thread reader for the SQLite database `config` names (see [`SqliteReader`]);
+/// `None` for PostgreSQL or an in-memory database.
+pub fn sqlite_reader(config: &DatabaseConfig) -> Option<std::sync::Arc<SqliteReader>> {
+    if is_postgres(&config.url) {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(&config.url).ok()?;
+    SqliteReader::new(options.get_filename()).map(std::sync::Arc::new)
 }
 
 pub fn is_postgres(url: &str) -> bool {
@@ -188,6 +202,8 @@ pub mod testing {
 
     pub struct TestDb {
         pub db: Database,
+        /// SQLite: a same-thread reader of the file.
+        pub reader: Option<std::sync::Arc<SqliteReader>>,
         _dir: Option<tempfile::TempDir>,
         /// PostgreSQL: the admin pool and the test's own schema, dropped by `finish`.
         schema: Option<(PgPool, String)>,
@@ -196,15 +212,14 @@ pub mod testing {
     impl TestDb {
         pub async fn sqlite() -> Self {
             let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}/t.db", dir.path().display());
-            let pool = connect(&DatabaseConfig {
-                url,
+            let config = DatabaseConfig {
+                url: format!("sqlite://{}/t.db", dir.path().display()),
                 max_connections: 4,
-            })
-            .await
-            .unwrap();
+            };
+            let pool = connect(&config).await.unwrap();
             Self {
                 db: Database::Sqlite(pool),
+                reader: sqlite_reader(&config),
                 _dir: Some(dir),
                 schema: None,
             }
@@ -234,6 +249,7 @@ pub mod testing {
             let pool = connect_postgres(&url, 4).await.unwrap();
             Self {
                 db: Database::Postgres(pool),
+                reader: None,
                 _dir: None,
                 schema: Some((admin, schema)),
             }
