@@ -237,9 +237,13 @@ def free_port():
 def front_end_sizes():
     """Raw and brotli sizes of the release front end (brotli via Node's zlib, quality 11)."""
     pkg = ROOT / "target/site/pkg"
+    # With hash-files, the release build's names are listed beside its binary (older builds'
+    # files may still lie in pkg/).
+    hashes = dict(l.split(":", 1) for l in (ROOT / "target/release/hash.txt").read_text().split("\n") if ":" in l)
+    names = [f"latchkey.{hashes[k].strip()}.{k}" for k in ("css", "js", "wasm")]
     sizes = {}
-    for f in sorted(pkg.iterdir()):
-        if f.suffix in (".wasm", ".js", ".css") and not f.name.endswith((".br", ".gz")):
+    for f in (pkg / n for n in names):
+        if True:
             br = subprocess.run(["node", "-e", "const z=require('zlib');const b=require('fs').readFileSync(process.argv[1]);"
                                  "process.stdout.write(String(z.brotliCompressSync(b,{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length))",
                                  str(f)], capture_output=True, text=True, check=True).stdout
