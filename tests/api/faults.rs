@@ -119,6 +119,44 @@ async fn a_frozen_postgres_times_out_instead_of_hanging() {
     store_is_back(&app, &cookie).await;
 }
 
+#[tokio::test]
+async fn the_cleanup_task_outlives_store_errors() {
+    let mut redis = OwnRedis::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("Leptos.toml");
+    std::fs::write(
+        &config,
+        config_text(&[(
+            "cleanup-interval-seconds = 600",
+            "cleanup-interval-seconds = 1",
+        )]),
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(Spawn {
+        session_store: Some(redis.url()),
+        config: Some(config),
+        ..Spawn::default()
+    })
+    .await;
+
+    redis.stop().await;
+    // It fails, and keeps trying (a second failure a period later)...
+    let failed = "expired-session cleanup failed; will retry";
+    assert!(
+        app.log_lines(failed, 2, Duration::from_secs(20)).await,
+        "{:#?}",
+        app.log()
+    );
+    // ...and once the store is back, it works again, same process.
+    redis.restart().await;
+    let recovered = "expired-session cleanup works again";
+    assert!(
+        app.log_lines(recovered, 1, Duration::from_secs(20)).await,
+        "{:#?}",
+        app.log()
+    );
+}
+
 /// `kill -9` runs no shutdown code: whatever a response confirmed must already be stored.
 async fn kill_9_keeps_sessions(spawn: Spawn) {
     let app = TestApp::spawn_with(spawn).await;

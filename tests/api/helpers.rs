@@ -427,6 +427,19 @@ impl TestApp {
         }
     }
 
+    /// Waits (up to `limit`) until the log holds `count` lines containing `text`.
+    pub async fn log_lines(&self, text: &str, count: usize, limit: Duration) -> bool {
+        let seen = || self.log().iter().filter(|l| l.contains(text)).count() >= count;
+        tokio::time::timeout(limit, async {
+            while !seen() {
+                // The drain task appends as the server writes; look again shortly.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .is_ok()
+    }
+
     /// Sends `signal` (`TERM`, `KILL`, …) to the server process.
     pub fn signal(&self, signal: &str) {
         let Server::Process { child, .. } = &self.server else {
