@@ -80,6 +80,9 @@ pub enum SameSite {
 pub struct DatabaseConfig {
     pub url: String,
     pub max_connections: u32,
+    /// PostgreSQL and Redis: the longest one operation may take, waiting for a connection
+    /// included; beyond it the request gets a 503.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -239,6 +242,12 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        if !(100..=60_000).contains(&db.timeout_ms) {
+            return Err(ConfigError::Key {
+                key: "database.timeout-ms",
+                message: format!("{} is out of range (100 ..= 60000)", db.timeout_ms),
+            });
+        }
         let sec = file.security;
         if sec.max_concurrent_hashes == 0 {
             return Err(ConfigError::Key {
@@ -289,6 +298,7 @@ impl Config {
             database: DatabaseConfig {
                 url,
                 max_connections: db.max_connections,
+                timeout: Duration::from_millis(db.timeout_ms),
             },
             security: SecurityConfig {
                 max_concurrent_hashes: sec.max_concurrent_hashes,
@@ -369,6 +379,7 @@ enum SecureSetting {
 struct FileDatabase {
     url: String,
     max_connections: u32,
+    timeout_ms: u64,
 }
 
 impl Default for FileDatabase {
@@ -376,6 +387,7 @@ impl Default for FileDatabase {
         Self {
             url: "sqlite://data/latchkey.db".into(),
             max_connections: 8,
+            timeout_ms: 1500,
         }
     }
 }
@@ -499,6 +511,7 @@ mod tests {
             ),
             ("[database]\nurl = \"mysql://x\"\n", "database.url"),
             ("[session]\nstore = \"memcached://x\"\n", "session.store"),
+            ("[database]\ntimeout-ms = 5\n", "database.timeout-ms"),
             (
                 "[session]\nstore = \"redis://h/0?key_prefix=a*b\"\n",
                 "session.store",

@@ -71,13 +71,29 @@ pub fn is_postgres(url: &str) -> bool {
 /// The whole budget of one PostgreSQL operation (getting a connection included). A server that
 /// stops answering mid-query (frozen, or a network that drops packets) would otherwise hang
 /// the request for as long as TCP takes to give up.
-pub const PG_OP_TIMEOUT: Duration = Duration::from_millis(1500);
+/// Default of `[database] timeout-ms`; set for the process by [`set_remote_timeout`].
+pub const DEFAULT_REMOTE_TIMEOUT: Duration = Duration::from_millis(1500);
+static REMOTE_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1500);
 
-/// Runs one PostgreSQL operation within [`PG_OP_TIMEOUT`].
+/// Sets the budget of each PostgreSQL and Redis operation for this process (from
+/// `[database] timeout-ms`, read once at start-up).
+pub fn set_remote_timeout(limit: Duration) {
+    REMOTE_TIMEOUT_MS.store(
+        limit.as_millis() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// The budget of one PostgreSQL or Redis operation, waiting for a connection included.
+pub fn remote_timeout() -> Duration {
+    Duration::from_millis(REMOTE_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Runs one PostgreSQL operation within [`remote_timeout`].
 pub async fn pg_deadline<T>(
     op: impl std::future::Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, sqlx::Error> {
-    tokio::time::timeout(PG_OP_TIMEOUT, op)
+    tokio::time::timeout(remote_timeout(), op)
         .await
         .unwrap_or_else(|_| {
             Err(sqlx::Error::Io(std::io::Error::new(
@@ -170,7 +186,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
 pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<sqlx::PgPool, DbError> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(PG_OP_TIMEOUT)
+        .acquire_timeout(remote_timeout())
         .connect(url)
         .await
         .map_err(|source| DbError::Open {
@@ -215,6 +231,7 @@ pub mod testing {
             let config = DatabaseConfig {
                 url: format!("sqlite://{}/t.db", dir.path().display()),
                 max_connections: 4,
+                timeout: DEFAULT_REMOTE_TIMEOUT,
             };
             let pool = connect(&config).await.unwrap();
             Self {

@@ -46,6 +46,7 @@ pub async fn open_for_serving(
 
 /// [`open`] with a chosen clock (tests move time forward instead of sleeping).
 pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppState, BoxError> {
+    crate::db::set_remote_timeout(config.database.timeout);
     let db = Database::connect(&config.database).await?;
     let reader = crate::db::sqlite_reader(&config.database);
     let sessions = match &config.session.store {

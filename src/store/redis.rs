@@ -13,7 +13,7 @@
 //! Fault behaviour is explicit rather than the client's defaults (which never time out a
 //! command): each connection attempt and each reply is bounded, reconnects back off briefly,
 //! and every operation as a whole has a deadline, so a stalled or stopped server turns into
-//! an error (→ 503) within [`OP_TIMEOUT`] instead of a hung request.
+//! an error (→ 503) within `[database] timeout-ms` instead of a hung request.
 
 use super::{hex, id_hash, record_user_id, unhex, SessionIndex, StoreError, StoredSession};
 use crate::clock::SharedClock;
@@ -25,10 +25,9 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-/// The whole budget of one store operation, reconnect attempts included.
-pub const OP_TIMEOUT: Duration = Duration::from_millis(1500);
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
-const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1200);
+// The whole budget of one store operation, reconnect attempts included, is
+// `crate::db::remote_timeout()` (`[database] timeout-ms`, 1.5 s by default); a connection
+// attempt gets 2/3 of it and a reply 4/5.
 const RECONNECT_RETRIES: usize = 2;
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(400);
@@ -96,11 +95,11 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-/// Runs `op` within [`OP_TIMEOUT`].
+/// Runs `op` within the operation budget.
 async fn bounded<T>(
     op: impl std::future::Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, StoreError> {
-    match tokio::time::timeout(OP_TIMEOUT, op).await {
+    match tokio::time::timeout(crate::db::remote_timeout(), op).await {
         Ok(result) => Ok(result?),
         Err(_) => Err(StoreError::Timeout),
     }
@@ -182,8 +181,8 @@ impl RedisStore {
     pub async fn connect(target: &RedisUrl, clock: SharedClock) -> Result<Self, StoreError> {
         let client = redis::Client::open(target.url.as_str())?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_connection_timeout(Some(crate::db::remote_timeout() * 2 / 3))
+            .set_response_timeout(Some(crate::db::remote_timeout() * 4 / 5))
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_min_delay(RECONNECT_MIN_DELAY)
             .set_max_delay(RECONNECT_MAX_DELAY);

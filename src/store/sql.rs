@@ -67,7 +67,7 @@ pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     clock: SharedClock,
     sql: std::sync::Arc<Statements>,
-    /// PostgreSQL: the budget of each operation (see [`crate::db::PG_OP_TIMEOUT`]).
+    /// PostgreSQL: operations are bounded (see [`crate::db::remote_timeout`]).
     deadline: Option<std::time::Duration>,
     /// SQLite: loads on the calling thread (see [`SqliteReader`]).
     reader: Option<std::sync::Arc<SqliteReader>>,
@@ -113,7 +113,7 @@ impl PgStore {
             pool,
             clock,
             sql: std::sync::Arc::new(Statements::new(true)),
-            deadline: Some(crate::db::PG_OP_TIMEOUT),
+            deadline: Some(crate::db::DEFAULT_REMOTE_TIMEOUT),
             reader: None,
         }
     }
