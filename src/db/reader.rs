@@ -27,7 +27,12 @@ impl SqliteReader {
     /// connection would see its own, empty one).
     pub fn new(path: &Path) -> Option<Self> {
         let name = path.to_string_lossy();
-        if name.is_empty() || name.contains(":memory:") || name.contains("mode=memory") {
+        // sqlx names its in-memory databases `file:sqlx-in-memory-N`.
+        if name.is_empty()
+            || name.contains(":memory:")
+            || name.contains("mode=memory")
+            || name.starts_with("file:sqlx-in-memory")
+        {
             return None;
         }
         Some(Self {
@@ -84,5 +89,24 @@ impl SqliteReader {
                 .query_row([user_id], |row| row.get(0))
                 .optional()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteReader;
+    use std::path::Path;
+
+    #[test]
+    fn in_memory_databases_get_no_reader() {
+        for name in [
+            ":memory:",
+            "file:sqlx-in-memory-3",
+            "file:x?mode=memory",
+            "",
+        ] {
+            assert!(SqliteReader::new(Path::new(name)).is_none(), "{name}");
+        }
+        assert!(SqliteReader::new(Path::new("data/latchkey.db")).is_some());
     }
 }

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 /// Distinct pages kept (a few KB each); the least recently used go first.
 const CAPACITY: usize = 1024;
-/// A page larger than this is not cached (ours are a few KB).
+/// A page larger than this is served but not cached (ours are a few KB).
 const MAX_PAGE_BYTES: usize = 256 * 1024;
 
 /// Who the page is for, as decided by the cache for this request: `None` for anonymous, or the
@@ -144,12 +144,15 @@ async fn remember(state: &AppState, key: Option<String>, response: Response) -> 
         return response;
     };
     let (parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
-        // Too large to keep (or the stream broke): nothing sensible to send either.
+    // Our own render, of bounded size (the only input in it is a ≤ 64-character name).
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         let mut failed = Response::new(Body::empty());
         *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         return failed;
     };
+    if bytes.len() > MAX_PAGE_BYTES {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
     let mut headers = parts.headers.clone();
     headers.remove(header::CONTENT_SECURITY_POLICY);
     headers.remove(header::CONTENT_LENGTH);
