@@ -12,7 +12,7 @@
 
 use crate::clock::SharedClock;
 use crate::config::ThrottleConfig;
-use crate::db::Database;
+use crate::db::{on_db, Database};
 
 /// Counts one attempt; returns the key's count and window start after it.
 const COUNT: &str = "INSERT INTO login_throttle (key, window_start, attempts) VALUES (?, ?, 1) \
@@ -49,25 +49,6 @@ pub struct Throttle {
 pub struct Attempt {
     account: (String, i64),
     address: (String, i64),
-}
-
-/// Runs `$sql` (with `?` parameters) on the users database, with `$bind` applied.
-macro_rules! run {
-    ($db:expr, $sql:expr, |$q:ident| $bind:expr) => {
-        match $db {
-            Database::Sqlite(pool) => {
-                let $q = sqlx::query($sql);
-                $bind.execute(pool).await.map(|r| r.rows_affected())
-            }
-            Database::Postgres(pool) => {
-                let sql = crate::db::numbered($sql);
-                let $q = sqlx::query(&sql);
-                crate::db::pg_deadline($bind.execute(pool))
-                    .await
-                    .map(|r| r.rows_affected())
-            }
-        }
-    };
 }
 
 impl Throttle {
@@ -112,43 +93,44 @@ impl Throttle {
 
     /// A successful login clears the account's count and takes back this attempt's.
     pub async fn succeeded(&self, attempt: Attempt) -> Result<(), ThrottleError> {
-        run!(&self.db, FORGET, |q| q.bind(&attempt.account.0))?;
+        on_db!(&self.db, FORGET, |sql, pool| sqlx::query(sql)
+            .bind(&attempt.account.0)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         self.uncount(&attempt.address.0, attempt.address.1).await
     }
 
     /// Forgets windows that have passed (called by the periodic cleanup task).
     pub async fn prune(&self) -> Result<u64, ThrottleError> {
         let cutoff = self.clock.unix() - self.window();
-        Ok(run!(&self.db, PRUNE, |q| q.bind(cutoff))?)
+        let done = on_db!(&self.db, PRUNE, |sql, pool| sqlx::query(sql)
+            .bind(cutoff)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done)
     }
 
     async fn count(&self, key: &str, now: i64) -> Result<(i64, i64), ThrottleError> {
         let cutoff = now - self.window();
-        let row = match &self.db {
-            Database::Sqlite(pool) => {
-                sqlx::query_as(COUNT)
-                    .bind(key)
-                    .bind(now)
-                    .bind(cutoff)
-                    .bind(cutoff)
-                    .fetch_one(pool)
-                    .await?
-            }
-            Database::Postgres(pool) => {
-                let sql = crate::db::numbered(COUNT);
-                let query = sqlx::query_as(&sql)
-                    .bind(key)
-                    .bind(now)
-                    .bind(cutoff)
-                    .bind(cutoff);
-                crate::db::pg_deadline(query.fetch_one(pool)).await?
-            }
-        };
+        let row = on_db!(&self.db, COUNT, |sql, pool| sqlx::query_as(sql)
+            .bind(key)
+            .bind(now)
+            .bind(cutoff)
+            .bind(cutoff)
+            .fetch_one(pool)
+            .await)?;
         Ok(row)
     }
 
     async fn uncount(&self, key: &str, window_start: i64) -> Result<(), ThrottleError> {
-        run!(&self.db, UNCOUNT, |q| q.bind(key).bind(window_start))?;
+        on_db!(&self.db, UNCOUNT, |sql, pool| sqlx::query(sql)
+            .bind(key)
+            .bind(window_start)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

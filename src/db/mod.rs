@@ -103,20 +103,41 @@ pub async fn pg_deadline<T>(
         })
 }
 
-/// `.within(limit)` on a database future: [`pg_deadline`] when `limit` is set (PostgreSQL),
-/// as is otherwise (SQLite: a local file, with its own busy timeout).
+/// Runs `$run` with `$sql` (written with `?` parameters) in the users database's dialect and
+/// `$pool` bound to its pool (PostgreSQL: within its deadline). Statements are written once,
+/// in SQL both databases accept.
+macro_rules! on_db {
+    ($db:expr, $sql:expr, |$q:ident, $pool:ident| $run:expr) => {
+        match $db {
+            $crate::db::Database::Sqlite($pool) => {
+                let $q: &str = $sql;
+                $run
+            }
+            $crate::db::Database::Postgres($pool) => {
+                let numbered = $crate::db::numbered($sql);
+                let $q: &str = &numbered;
+                $crate::db::pg_deadline(async { $run }).await
+            }
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// `.within(bounded)` on a database future: [`pg_deadline`] when `bounded` (PostgreSQL), as
+/// is otherwise (SQLite: a local file, with its own busy timeout).
 pub(crate) trait Within<'a, T>:
     std::future::Future<Output = Result<T, sqlx::Error>> + Send + Sized + 'a
 {
     fn within(
         self,
-        limit: Option<Duration>,
+        bounded: bool,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'a>>
     {
         Box::pin(async move {
-            match limit {
-                None => self.await,
-                Some(_) => pg_deadline(self).await,
+            if bounded {
+                pg_deadline(self).await
+            } else {
+                self.await
             }
         })
     }

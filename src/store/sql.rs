@@ -67,8 +67,8 @@ pub struct SqlStore<DB: sqlx::Database> {
     pool: sqlx::Pool<DB>,
     clock: SharedClock,
     sql: std::sync::Arc<Statements>,
-    /// PostgreSQL: operations are bounded (see [`crate::db::remote_timeout`]).
-    deadline: Option<std::time::Duration>,
+    /// PostgreSQL: each operation is bounded by [`crate::db::remote_timeout`].
+    bounded: bool,
     /// SQLite: loads on the calling thread (see [`SqliteReader`]).
     reader: Option<std::sync::Arc<SqliteReader>>,
 }
@@ -80,7 +80,7 @@ impl<DB: sqlx::Database> Clone for SqlStore<DB> {
             pool: self.pool.clone(),
             clock: self.clock.clone(),
             sql: self.sql.clone(),
-            deadline: self.deadline,
+            bounded: self.bounded,
             reader: self.reader.clone(),
         }
     }
@@ -95,7 +95,7 @@ impl SqliteStore {
             pool,
             clock,
             sql: std::sync::Arc::new(Statements::new(false)),
-            deadline: None,
+            bounded: false,
             reader: None,
         }
     }
@@ -113,7 +113,7 @@ impl PgStore {
             pool,
             clock,
             sql: std::sync::Arc::new(Statements::new(true)),
-            deadline: Some(crate::db::DEFAULT_REMOTE_TIMEOUT),
+            bounded: true,
             reader: None,
         }
     }
@@ -148,7 +148,7 @@ macro_rules! impl_sql_store {
             pub async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("SELECT 1")
                     .execute(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await?;
                 Ok(())
             }
@@ -166,7 +166,7 @@ macro_rules! impl_sql_store {
                         .bind(record.expiry_date.unix_timestamp())
                         .bind(self.now())
                         .execute(&self.pool)
-                        .within(self.deadline)
+                        .within(self.bounded)
                         .await
                         .map_err(backend)?
                         .rows_affected();
@@ -186,7 +186,7 @@ macro_rules! impl_sql_store {
                     .bind(&id_hash(&record.id)[..])
                     .bind(self.now())
                     .execute(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -203,7 +203,7 @@ macro_rules! impl_sql_store {
                     .bind(&id_hash(id)[..])
                     .bind(self.now())
                     .fetch_optional(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await
                     .map_err(backend)?;
                 decode(id, row)
@@ -213,7 +213,7 @@ macro_rules! impl_sql_store {
                 sqlx::query(&self.sql.delete)
                     .bind(&id_hash(id)[..])
                     .execute(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -230,7 +230,7 @@ macro_rules! impl_sql_store {
                     .bind(user_id)
                     .bind(self.now())
                     .fetch_all(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await?;
                 rows.into_iter()
                     .map(|(hash, created_at, expires_at, data)| {
@@ -257,7 +257,7 @@ macro_rules! impl_sql_store {
                     .bind(hash)
                     .bind(user_id)
                     .execute(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await?;
                 Ok(res.rows_affected() == 1)
             }
@@ -273,7 +273,7 @@ macro_rules! impl_sql_store {
                     .bind(keep.clone())
                     .bind(keep)
                     .execute(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await?;
                 Ok(res.rows_affected())
             }
@@ -282,7 +282,7 @@ macro_rules! impl_sql_store {
                 let res = sqlx::query(&self.sql.delete_expired)
                     .bind(self.now())
                     .execute(&self.pool)
-                    .within(self.deadline)
+                    .within(self.bounded)
                     .await?;
                 Ok(res.rows_affected())
             }

@@ -3,7 +3,7 @@
 //! Stores only PHC hash strings; hashing itself lives in `auth::password`. Each statement is
 //! written once, in SQL that SQLite and PostgreSQL both accept, and run by `on_db!`.
 
-use crate::db::{Database, SqliteReader};
+use crate::db::{on_db, Database, SqliteReader};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -55,24 +55,6 @@ fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Runs `$run` with `$sql` (written with `?` parameters) in the users database's dialect and
-/// `$pool` bound to its pool (PostgreSQL: within its deadline).
-macro_rules! on_db {
-    ($db:expr, $sql:expr, |$q:ident, $pool:ident| $run:expr) => {
-        match $db {
-            Database::Sqlite($pool) => {
-                let $q: &str = $sql;
-                $run
-            }
-            Database::Postgres($pool) => {
-                let numbered = crate::db::numbered($sql);
-                let $q: &str = &numbered;
-                crate::db::pg_deadline(async { $run }).await
-            }
-        }
-    };
 }
 
 pub async fn find_by_username(db: &Database, username: &str) -> Result<Option<User>, sqlx::Error> {
