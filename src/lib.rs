@@ -26,19 +26,14 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub mod users;
 
-/// The WASM entry point: hydrate the server-rendered page.
+/// The WASM entry point. Only the islands (`#[island]` components) are hydrated; Leptos's island
+/// script calls each one after this. Each marks the page interactive (`components::island`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Panic messages in the browser console while developing; release builds leave the
+    // formatting code out of the bundle (a panic there still stops with an error).
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Marks the page as interactive: end-to-end tests wait for it, and it is what
-    // time-to-interactive is measured against.
-    // Its value: milliseconds since navigation start.
-    let at = leptos::prelude::window()
-        .performance()
-        .map_or(0.0, |p| p.now());
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", &format!("{at:.0}"));
-    }
+    leptos::mount::hydrate_islands();
 }

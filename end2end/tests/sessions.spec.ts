@@ -78,6 +78,47 @@ test("the sessions page lists sessions and revokes another browser's", async ({ 
   await desktop.close();
 });
 
+test("ending other sessions and changing the password update the page in place", async ({ browser }) => {
+  const user = unique("inplace");
+  addUser(user, PASSWORD);
+  const other = await browser.newContext();
+  const mine = await browser.newContext();
+  const otherPage = await other.newPage();
+  const page = await mine.newPage();
+  const violations = cspViolations(page);
+  await login(otherPage, user, PASSWORD);
+  await login(page, user, PASSWORD);
+  await page.goto("/sessions");
+  await hydrated(page);
+  await page.evaluate(() => ((window as any).__noReload = true));
+  await expect(page.locator("ul.sessions li")).toHaveCount(2);
+
+  await page.getByRole("button", { name: "Log out everywhere else" }).click();
+  await expect(page.getByText("Ended 1 other session(s).")).toBeVisible();
+  await expect(page.locator("ul.sessions li")).toHaveCount(1);
+
+  await page.getByLabel("Current password").fill("not the password");
+  await page.getByLabel("New password").fill("a new password 2");
+  await page.getByLabel("Repeat the new password").fill("a new password 2");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.locator("#password-error")).toHaveText("The current password is not correct.");
+
+  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Password changed. Every other session has been logged out.")).toBeVisible();
+  await expect(page.locator("#password-error")).toHaveText("");
+  // The form is cleared after a success; this session stays logged in.
+  await expect(page.getByLabel("Current password")).toHaveValue("");
+  await expect(page.locator("li.current")).toContainText("This session");
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  expect(violations).toEqual([]);
+
+  // The new password is the one that works now.
+  await login(otherPage, user, "a new password 2");
+  await other.close();
+  await mine.close();
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 

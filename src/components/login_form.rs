@@ -1,22 +1,22 @@
+use super::island::Submission;
 use crate::auth::api::{DemoAccount, Login};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
-pub fn LoginForm(login: ServerAction<Login>, demo: Option<DemoAccount>) -> impl IntoView {
-    let pending = login.pending();
-    let error = move || {
-        login
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    };
-    let has_error = move || error().is_some();
+pub fn LoginForm(
+    state: Submission,
+    demo: Option<DemoAccount>,
+    on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
+) -> impl IntoView {
+    let pending = state.pending;
+    let error = state.message();
+    let has_error = move || state.error.with(Option::is_some);
 
     view! {
         <section class="card" aria-labelledby="login-title">
             <h1 id="login-title">"Log in"</h1>
-            <ActionForm action=login>
+            <form method="post" action=Login::PATH on:submit=on_submit>
                 <div class="field">
                     <label for="username">"Username"</label>
                     <input
@@ -40,7 +40,7 @@ pub fn LoginForm(login: ServerAction<Login>, demo: Option<DemoAccount>) -> impl 
                 <button type="submit" disabled=move || pending.get() aria-busy=move || pending.get().then_some("true")>
                     {move || if pending.get() { "Logging in…" } else { "Log in" }}
                 </button>
-            </ActionForm>
+            </form>
             {demo.map(|d| view! {
                 <p class="hint">
                     "Development mode: log in as " <code>{d.username}</code>

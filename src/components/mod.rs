@@ -2,6 +2,7 @@
 
 mod cards;
 mod home;
+mod island;
 mod login_form;
 mod not_found;
 mod sessions;

@@ -1,67 +1,125 @@
 use super::cards::{ErrorCard, LoadingCard};
-use super::sync::{announce_after, on_auth_change};
+use super::island::{self, failed_post, Submission};
+use super::sync::{announce_auth_change, on_auth_change};
 use crate::auth::api::{
-    list_sessions, ChangePassword, RevokeOtherSessions, RevokeSession, SessionSummary,
+    change_password, list_sessions, revoke_other_sessions, revoke_session, ChangePassword,
+    RevokeOtherSessions, RevokeSession, SessionSummary,
 };
 use crate::error::AppError;
+use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// `/sessions`: the user's sessions (revoke one, or all others) and the password change form.
+/// The list is read on the server while rendering; the page's interactive part is one island.
 #[component]
 pub fn SessionsPage() -> impl IntoView {
-    let revoke = ServerAction::<RevokeSession>::new();
-    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
-    let change_password = ServerAction::<ChangePassword>::new();
-    let sessions = Resource::new(
-        move || {
-            (
-                revoke.version().get(),
-                revoke_others.version().get(),
-                change_password.version().get(),
-            )
-        },
-        |_| list_sessions(),
-    );
-    on_auth_change(move || sessions.refetch());
-    announce_after(revoke);
-    announce_after(change_password);
-
+    let failed = failed_post::<ChangePassword>();
     view! {
-        <Transition fallback=LoadingCard>
-            {move || Suspend::new(async move {
-                match sessions.await {
-                    Ok(list) => view! {
-                        <SessionList list revoke revoke_others/>
-                        <PasswordForm action=change_password/>
-                    }.into_any(),
-                    Err(AppError::Unauthenticated) => view! {
-                        <section class="card">
-                            <h1>"Your sessions"</h1>
-                            <p>"You are not logged in."</p>
-                            <p><a href="/">"Log in"</a></p>
-                        </section>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorCard title="Your sessions" error/> }.into_any(),
+        <Suspense fallback=LoadingCard>
+            {Suspend::new(async move {
+                match list_sessions().await {
+                    Ok(list) => Either::Left(view! { <SessionsPanel list failed/> }),
+                    Err(error) => Either::Right(view! { <Unavailable error/> }),
                 }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// Why the list cannot be shown: nobody is logged in (any more), or the server failed.
+#[component]
+fn Unavailable(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthenticated => Either::Left(view! {
+            <section class="card">
+                <h1>"Your sessions"</h1>
+                <p>"You are not logged in."</p>
+                <p><a href="/">"Log in"</a></p>
+            </section>
+        }),
+        error => Either::Right(view! { <ErrorCard title="Your sessions" error/> }),
+    }
+}
+
+/// The list and the password form. `failed` is a plain-form password change's error. The list
+/// is read again after every change made here, and when another tab reports a login or
+/// logout; a revoked current session leaves "not logged in".
+#[island]
+fn SessionsPanel(list: Vec<SessionSummary>, failed: Option<AppError>) -> impl IntoView {
+    island::start();
+    let sessions = RwSignal::new(Ok(list));
+    let revoking = Submission::new(None);
+    let ending_others = Submission::new(None);
+    let changing = Submission::new(failed);
+    let ended = RwSignal::new(None::<u64>);
+    let changed = RwSignal::new(false);
+    let refresh = move || {
+        leptos::task::spawn_local(async move { sessions.set(list_sessions().await) });
+    };
+    on_auth_change(refresh);
+
+    let on_revoke = move |event| {
+        revoking.submit(
+            event,
+            |f| revoke_session(f.get("handle")),
+            move |(), _| {
+                announce_auth_change();
+                refresh();
+            },
+        )
+    };
+    let on_end_others = move |event| {
+        ending_others.submit(
+            event,
+            |_| revoke_other_sessions(),
+            move |n, _| {
+                ended.set(Some(n));
+                refresh();
+            },
+        )
+    };
+    let on_change = move |event| {
+        changed.set(false);
+        changing.submit(
+            event,
+            |f| change_password(f.get("current"), f.get("new"), f.get("confirm")),
+            move |(), form| {
+                form.reset();
+                changed.set(true);
+                announce_auth_change();
+                refresh();
+            },
+        )
+    };
+    // The password form stays in place (with what is typed into it) while the list refreshes.
+    let listed = Memo::new(move |_| sessions.with(Result::is_ok));
+
+    view! {
+        {move || match sessions.get() {
+            Ok(list) => Either::Left(view! {
+                <SessionList list revoking on_revoke ending_others ended on_end_others/>
+            }),
+            Err(error) => Either::Right(view! { <Unavailable error/> }),
+        }}
+        {move || listed.get().then(|| view! {
+            <PasswordForm state=changing changed on_submit=on_change/>
+        })}
     }
 }
 
 #[component]
 fn SessionList(
     list: Vec<SessionSummary>,
-    revoke: ServerAction<RevokeSession>,
-    revoke_others: ServerAction<RevokeOtherSessions>,
+    revoking: Submission,
+    on_revoke: impl FnMut(leptos::ev::SubmitEvent) + Copy + 'static,
+    ending_others: Submission,
+    ended: RwSignal<Option<u64>>,
+    on_end_others: impl FnMut(leptos::ev::SubmitEvent) + 'static,
 ) -> impl IntoView {
     let others = list.iter().filter(|s| !s.current).count();
-    let ended = move || {
-        revoke_others
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .map(|n| format!("Ended {n} other session(s)."))
-    };
+    let ended = move || ended.get().map(|n| format!("Ended {n} other session(s)."));
+    let error = move || revoking.message()().or_else(ending_others.message());
     view! {
         <section class="card wide" aria-labelledby="sessions-title">
             <h1 id="sessions-title">"Your sessions"</h1>
@@ -74,18 +132,19 @@ fn SessionList(
                             <br/>
                             <small>"Signed in " {s.created} " · last active " {s.last_active}</small>
                         </div>
-                        <ActionForm action=revoke>
+                        <form method="post" action=RevokeSession::PATH on:submit=on_revoke>
                             <input type="hidden" name="handle" value=s.handle/>
                             <button type="submit" class="small">
                                 {if s.current { "Log out" } else { "Revoke" }}
                             </button>
-                        </ActionForm>
+                        </form>
                     </li>
                 }).collect_view()}
             </ul>
-            <ActionForm action=revoke_others>
+            <form method="post" action=RevokeOtherSessions::PATH on:submit=on_end_others>
                 <button type="submit" disabled=others == 0>"Log out everywhere else"</button>
-            </ActionForm>
+            </form>
+            <p class="error" aria-live="assertive">{error}</p>
             <p class="status" aria-live="polite">{ended}</p>
             <p class="hint"><a href="/">"Back"</a></p>
         </section>
@@ -93,18 +152,20 @@ fn SessionList(
 }
 
 #[component]
-fn PasswordForm(action: ServerAction<ChangePassword>) -> impl IntoView {
-    let result = move || action.value().get();
-    let error = move || result().and_then(Result::err).map(|e| e.to_string());
+fn PasswordForm(
+    state: Submission,
+    changed: RwSignal<bool>,
+    on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
+) -> impl IntoView {
     let done = move || {
-        result()
-            .is_some_and(|r| r.is_ok())
+        changed
+            .get()
             .then_some("Password changed. Every other session has been logged out.")
     };
     view! {
         <section class="card wide" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
-            <ActionForm action>
+            <form method="post" action=ChangePassword::PATH on:submit=on_submit>
                 <div class="field">
                     <label for="current">"Current password"</label>
                     <input id="current" name="current" type="password" required maxlength="1024" autocomplete="current-password"/>
@@ -117,10 +178,10 @@ fn PasswordForm(action: ServerAction<ChangePassword>) -> impl IntoView {
                     <label for="confirm">"Repeat the new password"</label>
                     <input id="confirm" name="confirm" type="password" required minlength="8" maxlength="1024" autocomplete="new-password"/>
                 </div>
-                <p id="password-error" class="error" aria-live="assertive">{error}</p>
+                <p id="password-error" class="error" aria-live="assertive">{state.message()}</p>
                 <p class="status" aria-live="polite">{done}</p>
-                <button type="submit" disabled=move || action.pending().get()>"Change password"</button>
-            </ActionForm>
+                <button type="submit" disabled=move || state.pending.get()>"Change password"</button>
+            </form>
         </section>
     }
 }

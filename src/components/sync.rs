@@ -3,8 +3,6 @@
 //! tabs; a tab coming back into view re-asks too (a session may have been revoked from another
 //! browser meanwhile). Client-only: on the server these are no-ops.
 
-use leptos::prelude::*;
-
 #[cfg(feature = "hydrate")]
 const CHANNEL: &str = "latchkey-auth";
 
@@ -12,6 +10,7 @@ const CHANNEL: &str = "latchkey-auth";
 pub fn on_auth_change(refresh: impl Fn() + 'static) {
     #[cfg(feature = "hydrate")]
     {
+        use leptos::prelude::*;
         use std::rc::Rc;
         use wasm_bindgen::prelude::*;
         use wasm_bindgen::JsCast;
@@ -44,20 +43,4 @@ pub fn announce_auth_change() {
         let _ = channel.post_message(&wasm_bindgen::JsValue::from_str("changed"));
         channel.close();
     }
-}
-
-/// Announces after each successful run of `action` (login, logout, revocation, password
-/// change: each may change who is logged in).
-pub fn announce_after<I>(action: ServerAction<I>)
-where
-    I: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
-    I::Output: Clone + Send + Sync + 'static,
-    I::Error: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if action.version().get() > 0 && action.value().with_untracked(|v| matches!(v, Some(Ok(_))))
-        {
-            announce_auth_change();
-        }
-    });
 }

@@ -1,16 +1,22 @@
+use super::island::Submission;
 use crate::auth::api::Logout;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
-pub fn Welcome(name: String, logout: ServerAction<Logout>) -> impl IntoView {
-    let pending = logout.pending();
+pub fn Welcome(
+    name: String,
+    state: Submission,
+    on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
+) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="welcome-title">
             <h1 id="welcome-title">"Welcome, " {name}</h1>
             <p>"You are logged in. Log out when you are done, especially on a shared computer."</p>
-            <ActionForm action=logout>
-                <button type="submit" disabled=move || pending.get()>"Log out"</button>
-            </ActionForm>
+            <form method="post" action=Logout::PATH on:submit=on_submit>
+                <button type="submit" disabled=move || state.pending.get()>"Log out"</button>
+            </form>
+            <p class="error" aria-live="assertive">{state.message()}</p>
             <p class="hint"><a href="/sessions">"Your sessions and password"</a></p>
         </section>
     }

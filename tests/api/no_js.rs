@@ -61,3 +61,49 @@ async fn plain_form_login_failure_shows_the_error_on_the_page() {
     assert!(page.contains("Invalid username or password"), "{page}");
     assert!(page.contains("Username"));
 }
+
+#[tokio::test]
+async fn plain_form_password_change_failure_shows_the_error_on_the_sessions_page() {
+    let app = TestApp::spawn().await;
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    let referer = app.url("/sessions");
+    let res = app
+        .post_form(
+            "/api/change_password",
+            &[
+                ("current", "not the password"),
+                ("new", "a new password 2"),
+                ("confirm", "a new password 2"),
+            ],
+            &[
+                ("accept", BROWSER_ACCEPT),
+                ("referer", referer.as_str()),
+                ("cookie", cookie.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&referer), "{location}");
+    let html = reqwest::Client::new()
+        .get(&location)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let page = text(&html);
+    assert!(
+        page.contains("The current password is not correct."),
+        "{page}"
+    );
+    assert!(page.contains("Your sessions"), "{page}");
+    // The error belongs to the password form: the login page does not show it.
+    let home = app.page_text(&location.replace("/sessions", "/")).await;
+    assert!(
+        !home.contains("The current password is not correct."),
+        "{home}"
+    );
+}
