@@ -97,18 +97,18 @@ test("ending other sessions and changing the password update the page in place",
   await expect(page.getByText("Ended 1 other session(s).")).toBeVisible();
   await expect(page.locator("ul.sessions li")).toHaveCount(1);
 
-  await page.getByLabel("Current password").fill("not the password");
-  await page.getByLabel("New password").fill("a new password 2");
+  await page.getByLabel("Current password", { exact: true }).fill("not the password");
+  await page.getByLabel("New password", { exact: true }).fill("a new password 2");
   await page.getByLabel("Repeat the new password").fill("a new password 2");
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.locator("#password-error")).toHaveText("The current password is not correct.");
 
-  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByLabel("Current password", { exact: true }).fill(PASSWORD);
   await page.getByRole("button", { name: "Change password" }).click();
   await expect(page.getByText("Password changed. Every other session has been logged out.")).toBeVisible();
   await expect(page.locator("#password-error")).toHaveText("");
   // The form is cleared after a success; this session stays logged in.
-  await expect(page.getByLabel("Current password")).toHaveValue("");
+  await expect(page.getByLabel("Current password", { exact: true })).toHaveValue("");
   await expect(page.locator("li.current")).toContainText("This session");
   expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
   expect(violations).toEqual([]);
