@@ -107,9 +107,13 @@ pub async fn authenticated(
     let Some(user) = session.user().await? else {
         return Ok(None);
     };
-    let current = users::password_version(&state.db, state.reader.as_deref(), user.id)
-        .await
-        .map_err(unavailable("user lookup failed"))?;
+    // Read with the session when the store could (SQLite), else asked here.
+    let current = match session.password_version_now().await {
+        Some(read_with_session) => read_with_session,
+        None => users::password_version(&state.db, state.reader.as_deref(), user.id)
+            .await
+            .map_err(unavailable("user lookup failed"))?,
+    };
     if current != Some(user.password_version) {
         tracing::info!(
             event = "session_invalidated",

@@ -10,7 +10,7 @@
 use crate::clock::SharedClock;
 use crate::config::SessionConfig;
 use crate::error::AppError;
-use crate::store::USER_ID_KEY;
+use crate::store::{PASSWORD_VERSION_NOW, USER_ID_KEY};
 use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session};
 
@@ -142,6 +142,16 @@ impl AuthSession {
         }))
     }
 
+    /// The user's current password version, if the store read it along with this session
+    /// (`Some(None)`: the user no longer exists); `None` if it did not.
+    pub async fn password_version_now(&self) -> Option<Option<i64>> {
+        self.session
+            .get::<Option<i64>>(PASSWORD_VERSION_NOW)
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// Binds the session to `user` under a brand-new id (no fixation: whatever id the browser
     /// brought is deleted), valid until the absolute deadline.
     pub async fn log_in(
@@ -183,6 +193,8 @@ impl AuthSession {
             return Ok(());
         };
         data.password_version = password_version;
+        // What the store read at the start of this request is out of date now.
+        let _ = self.session.remove_value(PASSWORD_VERSION_NOW).await;
         self.session
             .insert(AUTH_KEY, &data)
             .await

@@ -3,7 +3,7 @@
 
 mod reader;
 
-pub use reader::SqliteReader;
+pub use reader::{SessionRow, SqliteReader};
 
 use crate::config::DatabaseConfig;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -1,5 +1,5 @@
-//! SQLite reads on the calling thread, for the two queries every logged-in page makes (its
-//! session, and its user's password version).
+//! SQLite reads on the calling thread, for what every logged-in page reads (its session, and
+//! its user's password version, in one statement).
 //!
 //! sqlx runs each SQLite query on the connection's own worker thread and hands the rows back
 //! through a channel: two thread handoffs and wake-ups per query, which measured at about half
@@ -15,6 +15,9 @@ use std::time::Duration;
 
 /// Idle connections kept (one per concurrently reading worker is enough).
 const MAX_IDLE: usize = 8;
+
+/// A session row: its data, its expiry (unix seconds), its user's current password version.
+pub type SessionRow = (Vec<u8>, i64, Option<i64>);
 
 #[derive(Debug)]
 pub struct SqliteReader {
@@ -66,17 +69,19 @@ impl SqliteReader {
         result
     }
 
-    /// `(data, expires_at)` of the live session stored under `id_hash` (the store's LOAD).
+    /// `(data, expires_at, password version of its user)` of the live session stored under
+    /// `id_hash`: the session and the version in one statement, i.e. one read transaction
+    /// (each costs SQLite a handful of `fcntl` lock calls).
     pub fn session(
         &self,
         sql: &str,
         id_hash: &[u8],
         now: i64,
-    ) -> rusqlite::Result<Option<(Vec<u8>, i64)>> {
+    ) -> rusqlite::Result<Option<SessionRow>> {
         self.with(|conn| {
             conn.prepare_cached(sql)?
                 .query_row(rusqlite::params![id_hash, now], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
                 })
                 .optional()
         })

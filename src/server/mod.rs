@@ -13,7 +13,7 @@ use crate::auth::throttle::Throttle;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, SameSite, StoreKind};
 use crate::db::Database;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::{AnyStore, PgStore, RedisStore, SessionIndex, SqliteStore};
 use crate::users;
 use axum::serve::ListenerExt;
@@ -39,9 +39,9 @@ pub async fn open_for_serving(
     clock: SharedClock,
 ) -> Result<AppState, BoxError> {
     assets::check_hash_file(&mut config.leptos);
-    let mut state = open_with_clock(config, clock).await?;
-    state.demo_login = prepare_demo_user(&state).await?;
-    Ok(state)
+    let state = open_with_clock(config, clock).await?;
+    let shown = prepare_demo_user(&state).await?;
+    Ok(state.with_demo_login(shown))
 }
 
 /// [`open`] with a chosen clock (tests move time forward instead of sleeping).
@@ -51,18 +51,18 @@ pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppSt
     let reader = crate::db::sqlite_reader(&config.database);
     let sessions = match &config.session.store {
         StoreKind::UsersDatabase => match &db {
-            Database::Sqlite(pool) => AnyStore::Sqlite(
+            Database::Sqlite(pool) => AnyStore::Sqlite(Arc::new(
                 SqliteStore::new(pool.clone(), clock.clone()).with_reader(reader.clone()),
-            ),
+            )),
             Database::Postgres(pool) => {
-                AnyStore::Postgres(PgStore::new(pool.clone(), clock.clone()))
+                AnyStore::Postgres(Arc::new(PgStore::new(pool.clone(), clock.clone())))
             }
         },
-        StoreKind::Postgres(url) => AnyStore::Postgres(PgStore::new(
+        StoreKind::Postgres(url) => AnyStore::Postgres(Arc::new(PgStore::new(
             crate::db::connect_postgres(url, config.database.max_connections).await?,
             clock.clone(),
-        )),
-        StoreKind::Redis(target) => AnyStore::Redis(
+        ))),
+        StoreKind::Redis(target) => AnyStore::Redis(Arc::new(
             RedisStore::connect(target, clock.clone())
                 .await
                 .map_err(|e| {
@@ -71,10 +71,10 @@ pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppSt
                         crate::db::redact(&target.url)
                     )
                 })?,
-        ),
+        )),
     };
     let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         sessions,
         throttle: Arc::new(Throttle::new(
             config.throttle.clone(),
@@ -88,7 +88,7 @@ pub async fn open_with_clock(config: Config, clock: SharedClock) -> Result<AppSt
         reader,
         pages: Arc::default(),
         demo_login: false,
-    })
+    }))
 }
 
 pub async fn serve(config: Config) -> Result<(), BoxError> {

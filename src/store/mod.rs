@@ -19,15 +19,23 @@ pub use sql::{PgStore, SqliteStore};
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 
+/// A record key no store ever writes: set on load by a store that read the user's current
+/// password version along with the session (the SQLite users database, one query instead of
+/// two per page view; `perf` showed SQLite's per-transaction file locking at ~12% of a
+/// logged-in page). Its value is the version, or `null` if the user no longer exists.
+pub const PASSWORD_VERSION_NOW: &str = "password_version_now";
+
 /// The configured session store. (An enum rather than a trait object: tower-sessions wants a
-/// `Clone` store, and the set of stores is closed.)
+/// `Clone` store, and the set of stores is closed.) The session layer clones it for every
+/// request, hence one `Arc` rather than each store's several.
 #[derive(Debug, Clone)]
 pub enum AnyStore {
-    Sqlite(SqliteStore),
-    Postgres(PgStore),
-    Redis(RedisStore),
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PgStore>),
+    Redis(Arc<RedisStore>),
 }
 
 macro_rules! each_store {

@@ -5,6 +5,7 @@
 
 use super::{
     backend, hex, id_hash, record_user_id, unhex, SessionIndex, StoreError, StoredSession,
+    PASSWORD_VERSION_NOW,
 };
 use crate::clock::SharedClock;
 use crate::db::{SqliteReader, Within};
@@ -20,6 +21,11 @@ const INSERT: &str = "INSERT INTO sessions (id_hash, user_id, data, expires_at, 
 const UPDATE: &str = "UPDATE sessions SET user_id = ?, data = ?, expires_at = ? \
                       WHERE id_hash = ? AND expires_at > ?";
 const LOAD: &str = "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?";
+/// LOAD plus the user's current password version (see [`super::PASSWORD_VERSION_NOW`]); used
+/// by the same-thread SQLite reader, whose database always holds the users table.
+const LOAD_WITH_PASSWORD_VERSION: &str = "SELECT s.data, s.expires_at, \
+     (SELECT password_version FROM users WHERE id = s.user_id) \
+     FROM sessions s WHERE s.id_hash = ? AND s.expires_at > ?";
 const DELETE: &str = "DELETE FROM sessions WHERE id_hash = ?";
 const LIST: &str = "SELECT id_hash, created_at, expires_at, data FROM sessions \
                     WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC";
@@ -133,8 +139,38 @@ fn decode(id: &Id, row: Option<(Vec<u8>, i64)>) -> session_store::Result<Option<
     }))
 }
 
+/// A row read with its user's password version: the record, carrying the version under
+/// [`PASSWORD_VERSION_NOW`] for this request only ([`encode`] never writes it).
+fn decode_with_password_version(
+    id: &Id,
+    row: Option<crate::db::SessionRow>,
+) -> session_store::Result<Option<Record>> {
+    let Some((data, expires_at, version)) = row else {
+        return Ok(None);
+    };
+    let mut record = decode(id, Some((data, expires_at)))?;
+    if let Some(record) = &mut record {
+        record
+            .data
+            .insert(PASSWORD_VERSION_NOW.to_owned(), version.into());
+    }
+    Ok(record)
+}
+
 fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
-    serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
+    /// The record's data minus what was only read for this request.
+    struct Stored<'a>(&'a Record);
+    impl serde::Serialize for Stored<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(
+                self.0
+                    .data
+                    .iter()
+                    .filter(|(k, _)| *k != PASSWORD_VERSION_NOW),
+            )
+        }
+    }
+    serde_json::to_vec(&Stored(record)).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 macro_rules! impl_sql_store {
@@ -194,8 +230,8 @@ macro_rules! impl_sql_store {
 
             async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
                 if let Some(reader) = &self.reader {
-                    match reader.session(&self.sql.load, &id_hash(id), self.now()) {
-                        Ok(row) => return decode(id, row),
+                    match reader.session(LOAD_WITH_PASSWORD_VERSION, &id_hash(id), self.now()) {
+                        Ok(row) => return decode_with_password_version(id, row),
                         Err(err) => tracing::debug!(error = %err, "same-thread read failed; using the pool"),
                     }
                 }

@@ -65,7 +65,7 @@ pub async fn sqlite() -> Fixture {
     let store = SqliteStore::new(pool.clone(), std::sync::Arc::new(SystemClock))
         .with_reader(db.reader.clone());
     Fixture {
-        store: AnyStore::Sqlite(store),
+        store: AnyStore::Sqlite(std::sync::Arc::new(store)),
         db: Some(db),
         redis: None,
     }
@@ -78,7 +78,7 @@ pub async fn postgres() -> Fixture {
     };
     let store = PgStore::new(pool.clone(), std::sync::Arc::new(SystemClock));
     Fixture {
-        store: AnyStore::Postgres(store),
+        store: AnyStore::Postgres(std::sync::Arc::new(store)),
         db: Some(db),
         redis: None,
     }
@@ -100,7 +100,7 @@ pub async fn redis() -> Fixture {
             panic!("Redis is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_REDIS_URL at one")
         });
     Fixture {
-        store: AnyStore::Redis(store),
+        store: AnyStore::Redis(std::sync::Arc::new(store)),
         db: None,
         redis: Some((target.url, prefix)),
     }
@@ -239,3 +239,31 @@ macro_rules! store_suite {
 store_suite!(sqlite_store, crate::store::suite::sqlite);
 store_suite!(postgres_store, crate::store::suite::postgres);
 store_suite!(redis_store, crate::store::suite::redis);
+
+/// SQLite (the users database) reads the user's password version in the session's own query;
+/// the value lives in the loaded record only and is never written back.
+#[tokio::test]
+async fn sqlite_loads_the_password_version_with_the_session_and_never_stores_it() {
+    use tower_sessions::SessionStore;
+    let f = sqlite().await;
+    let Some(Database::Sqlite(pool)) = f.db.as_ref().map(|d| &d.db) else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE users SET password_version = 3 WHERE id = 7")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut r = record(3600, Some(7));
+    f.store.create(&mut r).await.unwrap();
+    let loaded = f.store.load(&r.id).await.unwrap().unwrap();
+    assert_eq!(loaded.data[crate::store::PASSWORD_VERSION_NOW], 3);
+
+    f.store.save(&loaded).await.unwrap();
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT data FROM sessions")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let stored: HashMap<String, serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(stored, r.data);
+    f.finish().await;
+}
