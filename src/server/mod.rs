@@ -20,6 +20,7 @@ use axum::serve::ListenerExt;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower::ServiceBuilder;
 use tower_sessions::SessionManagerLayer;
 
 /// The tutorial's demo account, created in DEV on an empty database (never in PROD).
@@ -133,40 +134,53 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
         .with_same_site(same_site(session.same_site))
         .with_path("/");
 
-    let leptos_options = config.leptos.clone();
     let routes = generate_route_list(App);
-    let router = Router::new()
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
-        .layer(axum::middleware::map_response(
-            headers::server_fn_error_status,
-        ))
-        .layer(headers::no_store())
+    // axum clones each route's handler for every request: capture an `Arc`, not the options.
+    let shared = config.clone();
+    let pages = Router::new().leptos_routes(&state, routes, move || shell(shared.leptos.clone()));
+
+    // One layer stack (outermost first), applied once: every `Router::layer` call boxes the
+    // route again, and axum clones each box for every request (~3% of a page view when these
+    // were ten separate calls).
+    let guard = ServiceBuilder::new().layer(axum::middleware::from_fn(security::refuse_cross_site));
+    let inner = ServiceBuilder::new()
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             page_cache::serve,
+        ))
+        .layer(headers::no_store())
+        .layer(axum::middleware::map_response(
+            headers::server_fn_error_status,
         ));
     // Signed and unsigned session layers are different types: branch here, once.
-    let router = if session.signed {
+    let pages = if session.signed {
         let key = keys::load_or_create(
             config.security.session_key.as_deref(),
             &session.signing_key_file,
         )?;
         let name = session.cookie_name.clone();
-        router
-            .layer(session_layer.with_signed(key.clone()))
-            .layer(axum::middleware::from_fn(headers::session_save_failed))
-            .layer(complete_removal_cookie(&config))
-            .layer(axum::middleware::from_fn(move |req, next| {
-                security::log_tampered_cookie(key.clone(), name.clone(), req, next)
-            }))
+        let tampered = key.clone();
+        pages.layer(
+            guard
+                .layer(axum::middleware::from_fn(move |req, next| {
+                    security::log_tampered_cookie(tampered.clone(), name.clone(), req, next)
+                }))
+                .layer(complete_removal_cookie(&config))
+                .layer(axum::middleware::from_fn(headers::session_save_failed))
+                .layer(session_layer.with_signed(key))
+                .layer(inner),
+        )
     } else {
-        router
-            .layer(session_layer)
-            .layer(axum::middleware::from_fn(headers::session_save_failed))
-            .layer(complete_removal_cookie(&config))
+        pages.layer(
+            guard
+                .layer(complete_removal_cookie(&config))
+                .layer(axum::middleware::from_fn(headers::session_save_failed))
+                .layer(session_layer)
+                .layer(inner),
+        )
     };
-    let mut router = router
-        .layer(axum::middleware::from_fn(security::refuse_cross_site))
+    let router = pages
+        // Its own layer: it changes the request body type the layers above would see.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.security.max_body_bytes,
         ))
@@ -175,12 +189,8 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
             &format!("/{}", config.leptos.site_pkg_dir),
             headers::front_end_files(&config.leptos),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
-    for (name, value) in security::static_headers() {
-        router = router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
-            name, value,
-        ));
-    }
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::map_response(security::add_static_headers));
     Ok(router.with_state(state))
 }
 

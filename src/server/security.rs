@@ -88,6 +88,14 @@ pub fn static_headers() -> [(header::HeaderName, HeaderValue); 3] {
     ]
 }
 
+/// Sets [`static_headers`] on every response (replacing any the handler set).
+pub async fn add_static_headers(mut response: Response) -> Response {
+    for (name, value) in static_headers() {
+        response.headers_mut().insert(name, value);
+    }
+    response
+}
+
 /// The Content-Security-Policy for an HTML page whose inline scripts carry `nonce`. No
 /// `unsafe-inline`: only our own files and the nonce'd hydration scripts run.
 pub fn content_security_policy(config: &Config, nonce: &str) -> String {
