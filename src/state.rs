@@ -10,9 +10,9 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
-/// Cloned for every request (axum's `State`, the Leptos context, the session layer): one
-/// reference count to bump, not one per field (`perf` showed the field-by-field clone and drop
-/// at ~5% of a logged-in page view).
+/// Cloned for every request (axum's `State`, the page cache's middleware, the Leptos context):
+/// one reference count to bump, not one per field (`perf` showed the field-by-field clone and
+/// drop, with the session store's, at ~5% of a logged-in page view).
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { cspViolations, DEMO, fillLogin, hydrated, welcome } from "./helpers";
+import { addUser, cspViolations, DEMO, fillLogin, hydrated, welcome } from "./helpers";
 
 test.describe("with JavaScript", () => {
   test("login swaps to the welcome in place, survives a reload, logout swaps back", async ({ page }) => {
@@ -68,6 +68,29 @@ test.describe("with JavaScript", () => {
     await expect(page.getByLabel("Username")).toHaveAttribute("aria-invalid", "true");
     expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
     expect((await page.context().cookies()).map((c) => c.name)).not.toContain("latchkey_session");
+  });
+
+  test("an error a plain-form post brought back is shown once, then dropped from the address", async ({ page, baseURL }) => {
+    const user = `redirected-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    addUser(user, "e2e password 1");
+    // What a browser without JavaScript gets after a failed login: a redirect carrying the error.
+    const res = await page.request.post("/api/login", {
+      form: { username: user, password: "wrong password" },
+      headers: { accept: "text/html", referer: `${baseURL}/` },
+      maxRedirects: 0,
+    });
+    expect(res.status()).toBe(302);
+    const location = res.headers()["location"];
+    expect(location).toContain("__err=");
+
+    await page.goto(location);
+    await hydrated(page);
+    await expect(page.locator("#login-error")).toHaveText("Invalid username or password");
+    await expect(page).toHaveURL(`${baseURL}/`);
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+    await expect(page.locator("#login-error")).toHaveText("");
   });
 
   test("the form is usable from the keyboard", async ({ page }) => {

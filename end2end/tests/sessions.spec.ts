@@ -49,6 +49,22 @@ test("revoking this session on the sessions page logs out the other tabs too", a
   expect(violations).toEqual([]);
 });
 
+test("the sessions page follows a login in another tab without a reload", async ({ context }) => {
+  const user = unique("follow");
+  addUser(user, PASSWORD);
+  const tab = await context.newPage();
+  await tab.goto("/sessions");
+  await hydrated(tab);
+  await expect(tab.getByText("You are not logged in.")).toBeVisible();
+  await tab.evaluate(() => ((window as any).__noReload = true));
+
+  const other = await context.newPage();
+  await login(other, user, PASSWORD);
+  await expect(tab.locator("ul.sessions li")).toHaveCount(1);
+  await expect(tab.locator("li.current")).toContainText("This session");
+  expect(await tab.evaluate(() => (window as any).__noReload)).toBe(true);
+});
+
 test("the sessions page lists sessions and revokes another browser's", async ({ browser }) => {
   const user = unique("sessions");
   addUser(user, PASSWORD);

@@ -224,3 +224,40 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
         _ => AppError::Internal,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use std::sync::Arc;
+
+    /// After a password change the session is bound to the new version; the old version the
+    /// store read at the start of the request must not log it out later in that request.
+    #[tokio::test]
+    async fn renew_forgets_the_password_version_read_with_the_session() {
+        let f = crate::store::suite::sqlite().await;
+        let session = Session::new(None, Arc::new(f.store.clone()), None);
+        let auth = AuthSession::new(
+            session.clone(),
+            Arc::new(SystemClock),
+            Deadlines {
+                idle: 1800,
+                absolute: 86400,
+            },
+        );
+        let user = SessionUser {
+            id: 7,
+            name: "user7".into(),
+            password_version: 0,
+        };
+        auth.log_in(&user, None).await.unwrap();
+        // As the store leaves it after reading the session at the start of a request.
+        session.insert(PASSWORD_VERSION_NOW, Some(0)).await.unwrap();
+        assert_eq!(auth.password_version_now().await, Some(Some(0)));
+
+        auth.renew(1).await.unwrap();
+        assert_eq!(auth.password_version_now().await, None);
+        assert_eq!(auth.user().await.unwrap().unwrap().password_version, 1);
+        f.finish().await;
+    }
+}

@@ -16,8 +16,23 @@ use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys;
 use std::future::Future;
 
-/// Call at the top of every island: marks the page interactive once the island is live.
+/// Call at the top of every island: marks the page interactive once the island is live, and
+/// takes a failed plain-form post's `?__path=…&__err=…` out of the address bar (the server
+/// has already put the error into the island's props; a reload should not show it again).
 pub fn start() {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = window().location();
+        if location.search().is_ok_and(|q| q.contains("__err=")) {
+            if let (Ok(history), Ok(path)) = (window().history(), location.pathname()) {
+                let _ = history.replace_state_with_url(
+                    &leptos::wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&path),
+                );
+            }
+        }
+    }
     // Effects run after the island's view is hydrated. The stamp's value, whole milliseconds
     // since navigation start, is what time-to-interactive is measured against; the end-to-end
     // tests wait for it. (An f64 formatted as text would pull ~15 KB of float code in.)
@@ -35,7 +50,42 @@ pub fn failed_post<S: ServerFn<Error = AppError>>() -> Option<AppError> {
     use leptos::server::ServerActionError;
     use leptos::server_fn::error::ServerFnUrlError;
     let failed = use_context::<ServerActionError>()?;
-    (failed.path() == S::PATH).then(|| ServerFnUrlError::<AppError>::decode_err(failed.err()))
+    (failed.path() == S::PATH)
+        .then(|| ServerFnUrlError::<AppError>::decode_err(failed.err()))
+        .map(|error| match error {
+            // Anyone can write this URL: keep a crafted wait within a day.
+            AppError::Throttled { retry_after } => AppError::Throttled {
+                retry_after: retry_after.min(86_400),
+            },
+            error => error,
+        })
+}
+
+/// Orders answers that race: a refresh that was asked before a newer refresh or a completed
+/// change must not overwrite what that one set.
+#[derive(Clone, Copy)]
+pub struct Latest(StoredValue<u64>);
+
+impl Latest {
+    pub fn new() -> Self {
+        Self(StoredValue::new(0))
+    }
+
+    /// A ticket for a request about to start; every earlier ticket is outdated from now on.
+    pub fn ticket(self) -> u64 {
+        self.0.update_value(|n| *n += 1);
+        self.0.get_value()
+    }
+
+    pub fn is_current(self, ticket: u64) -> bool {
+        self.0.get_value() == ticket
+    }
+}
+
+impl Default for Latest {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// One form's request state: pending while its server function runs, and the error of the

@@ -1,5 +1,5 @@
 use super::cards::{ErrorCard, LoadingCard};
-use super::island::{self, failed_post, Submission};
+use super::island::{self, failed_post, Latest, Submission};
 use super::sync::{announce_auth_change, on_auth_change};
 use crate::auth::api::{
     change_password, list_sessions, revoke_other_sessions, revoke_session, ChangePassword,
@@ -18,10 +18,7 @@ pub fn SessionsPage() -> impl IntoView {
     view! {
         <Suspense fallback=LoadingCard>
             {Suspend::new(async move {
-                match list_sessions().await {
-                    Ok(list) => Either::Left(view! { <SessionsPanel list failed/> }),
-                    Err(error) => Either::Right(view! { <Unavailable error/> }),
-                }
+                view! { <SessionsPanel sessions=list_sessions().await failed/> }
             })}
         </Suspense>
     }
@@ -42,20 +39,33 @@ fn Unavailable(error: AppError) -> impl IntoView {
     }
 }
 
-/// The list and the password form. `failed` is a plain-form password change's error. The list
-/// is read again after every change made here, and when another tab reports a login or
-/// logout; a revoked current session leaves "not logged in".
+/// The list and the password form, or why they cannot be shown; `failed` is a plain-form
+/// password change's error. The list is read again after every change made here, when another
+/// tab reports a login or logout, and when this tab becomes visible again; a revoked current
+/// session leaves "not logged in".
 #[island]
-fn SessionsPanel(list: Vec<SessionSummary>, failed: Option<AppError>) -> impl IntoView {
+fn SessionsPanel(
+    sessions: Result<Vec<SessionSummary>, AppError>,
+    failed: Option<AppError>,
+) -> impl IntoView {
     island::start();
-    let sessions = RwSignal::new(Ok(list));
+    let sessions = RwSignal::new(sessions);
+    let latest = Latest::new();
     let revoking = Submission::new(None);
     let ending_others = Submission::new(None);
     let changing = Submission::new(failed);
     let ended = RwSignal::new(None::<u64>);
     let changed = RwSignal::new(false);
+    // Only the answer to the latest read is shown: an older one (e.g. asked with the cookie a
+    // password change has since replaced) must not overwrite it.
     let refresh = move || {
-        leptos::task::spawn_local(async move { sessions.set(list_sessions().await) });
+        let ticket = latest.ticket();
+        leptos::task::spawn_local(async move {
+            let now = list_sessions().await;
+            if latest.is_current(ticket) {
+                sessions.set(now);
+            }
+        });
     };
     on_auth_change(refresh);
 
@@ -134,7 +144,7 @@ fn SessionList(
                         </div>
                         <form method="post" action=RevokeSession::PATH on:submit=on_revoke>
                             <input type="hidden" name="handle" value=s.handle/>
-                            <button type="submit" class="small">
+                            <button type="submit" class="small" disabled=move || revoking.pending.get()>
                                 {if s.current { "Log out" } else { "Revoke" }}
                             </button>
                         </form>
@@ -142,7 +152,9 @@ fn SessionList(
                 }).collect_view()}
             </ul>
             <form method="post" action=RevokeOtherSessions::PATH on:submit=on_end_others>
-                <button type="submit" disabled=others == 0>"Log out everywhere else"</button>
+                <button type="submit" disabled=move || others == 0 || ending_others.pending.get()>
+                    "Log out everywhere else"
+                </button>
             </form>
             <p class="error" aria-live="assertive">{error}</p>
             <p class="status" aria-live="polite">{ended}</p>

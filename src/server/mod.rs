@@ -121,9 +121,10 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The whole HTTP surface. Layers wrap what was added before them, so the order below is the
-/// order of the onion from the inside out; static files (the fallback) get only the outermost
-/// headers, not the session.
+/// The whole HTTP surface. The pages' middleware is one `ServiceBuilder` stack, listed
+/// outermost first; the `Router::layer` calls after it wrap what was added before them.
+/// Static files, health checks and the fallback get only the outermost (security headers),
+/// not the session.
 pub fn router(state: AppState) -> Result<Router, BoxError> {
     let config = state.config.clone();
     let session = &config.session;
@@ -180,7 +181,8 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
         )
     };
     let router = pages
-        // Its own layer: it changes the request body type the layers above would see.
+        // Its own layer: inside one stack it would hand the middleware it wraps a
+        // `Limited<Body>`, where axum's `from_fn` middleware needs a plain `Body`.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.security.max_body_bytes,
         ))

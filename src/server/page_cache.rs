@@ -1,6 +1,6 @@
 //! A render cache for `GET /`, the page every visit starts with.
 //!
-//! Rendering the page with Leptos (a reactive pass, resources, hydration data) costs far more
+//! Rendering the page with Leptos (a reactive pass, the async data, the island's props) costs far more
 //! than deciding who is asking. But the page is a pure function of that answer: the login form
 //! for anyone anonymous, "Welcome, NAME" for a user — except for the CSP nonce, which must be
 //! fresh on every response. So the first render for each answer is kept as a template split

@@ -12,7 +12,7 @@
 mod redis;
 mod sql;
 #[cfg(test)]
-mod suite;
+pub(crate) mod suite;
 
 pub use self::redis::{RedisStore, RedisUrl};
 pub use sql::{PgStore, SqliteStore};
