@@ -522,17 +522,16 @@ impl TestApp {
 
     /// The visible text of the page at `url` (absolute, e.g. a redirect's Location).
     pub async fn page_text(&self, url: &str) -> String {
-        text(
-            &self
-                .client
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        )
+        self.page_text_as(url, None).await
+    }
+
+    /// [`Self::page_text`] as the holder of `cookie` sees it.
+    pub async fn page_text_as(&self, url: &str, cookie: Option<&str>) -> String {
+        let mut req = self.client.get(url);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        text(&req.send().await.unwrap().text().await.unwrap())
     }
 
     /// The server function as the hydrated page calls it (a JSON client).

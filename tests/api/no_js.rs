@@ -85,16 +85,7 @@ async fn plain_form_password_change_failure_shows_the_error_on_the_sessions_page
     assert_eq!(res.status(), StatusCode::FOUND);
     let location = res.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(&referer), "{location}");
-    let html = reqwest::Client::new()
-        .get(&location)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let page = text(&html);
+    let page = app.page_text_as(&location, Some(&cookie)).await;
     assert!(
         page.contains("The current password is not correct."),
         "{page}"

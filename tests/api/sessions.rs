@@ -41,17 +41,10 @@ async fn the_user_sees_their_sessions_and_can_revoke_one() {
     assert_eq!(other["browser"], "Firefox 133 on Windows");
     assert!(other["created"].as_str().unwrap().ends_with("UTC"));
     // The page shows the same.
-    let html = app
-        .client
-        .get(app.url("/sessions"))
-        .header("cookie", &desktop)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(text(&html).contains("Firefox 133 on Windows") && text(&html).contains("This session"));
+    let page = app
+        .page_text_as(&app.url("/sessions"), Some(&desktop))
+        .await;
+    assert!(page.contains("Firefox 133 on Windows") && page.contains("This session"));
 
     let handle = other["handle"].as_str().unwrap();
     assert!(
