@@ -137,6 +137,8 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--peer", default=str(ROOT.parent / "shared/peers/express-session-tutorial"))
+    ap.add_argument("--baseline", help="a saved earlier release build (DIR/latchkey, DIR/hash.txt, DIR/site): "
+                    "measured against this build in the same run, alternating, before the rest")
     args = ap.parse_args()
 
     if not args.skip_build:
@@ -162,6 +164,8 @@ def main():
 
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
                "connections": args.connections, "duration_s": args.duration, "servers": {}}
+    if args.baseline:
+        results["baseline_comparison"] = compare(Path(args.baseline), binary, env, work, args)
     login_body = f"username=user1&password={LK_PASSWORD}"
     peer_login_body = "username=user1&password=mypassword"  # the tutorial's hard-coded login
 
@@ -227,6 +231,29 @@ def main():
     (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {BENCH / 'results.json'}", file=sys.stderr)
     shutil.rmtree(work, ignore_errors=True)
+
+
+def compare(baseline, binary, env, work, args, rounds=2):
+    """The same build-independent scenarios (anonymous and logged-in `GET /`, 1,000 stored
+    sessions) on an earlier build and on this one, alternating `rounds` times, each on a fresh
+    database: the spread between rounds of one build is the run-to-run noise."""
+    out = {"baseline": [], "current": []}
+    builds = [("baseline", baseline / "latchkey", str(baseline / "site")), ("current", binary, "target/site")]
+    for n in range(rounds):
+        for label, exe, site in builds:
+            db = work / f"compare-{label}-{n}.db"
+            e = {**env, "DATABASE_URL": f"sqlite://{db}", "LEPTOS_SITE_ROOT": site}
+            subprocess.run([exe, "user", "add", "user1"], input=LK_PASSWORD + "\n", text=True,
+                           env={**os.environ, **e}, cwd=ROOT, check=True)
+            server = Server(f"{label}-{n}", [exe], env=e)
+            cookie = seed_sessions(db, 1)[0]
+            seed_sessions(db, 999)
+            out[label].append({
+                "anon_get": measure(server, "/", {"EXPECT": 'name="password"'}, args),
+                "user_get": measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args),
+            })
+            server.stop()
+    return out
 
 
 def free_port():

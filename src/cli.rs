@@ -1,13 +1,17 @@
 //! The command line: `latchkey` serves; `latchkey user add|passwd NAME` manages accounts.
 
 use crate::auth::password::validate_new_password;
+use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::server::{self, BoxError};
+use crate::error::BoxError;
+use crate::server;
+use crate::state::AppState;
 use crate::store::SessionIndex;
 use crate::users;
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(name = "latchkey", version, about = "Session-based login for the web")]
@@ -39,7 +43,7 @@ pub enum UserCommand {
 pub async fn run(cli: Cli) -> Result<(), BoxError> {
     let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => server::serve(config).await,
+        Command::Serve => server::serve(config, Arc::new(SystemClock)).await,
         Command::User(cmd) => user(config, cmd).await,
     }
 }
@@ -48,7 +52,7 @@ async fn user(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
     let (UserCommand::Add { name } | UserCommand::Passwd { name }) = &cmd;
     // Check the name before asking for a password the user would then have typed in vain.
     users::validate_username(name)?;
-    let state = server::open(config).await?;
+    let state = AppState::open(config, Arc::new(SystemClock)).await?;
     if matches!(cmd, UserCommand::Passwd { .. })
         && users::find_by_username(&state.db, name).await?.is_none()
     {

@@ -8,7 +8,11 @@
 //! to the page inside the URL (`?__err=…`), so anyone can craft a link carrying any encoded
 //! error: free-form strings would let them put their own words on our login page.
 
+use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS, MIN_NEW_PASSWORD_CHARS};
 use serde::{Deserialize, Serialize};
+
+/// Any error, for start-up and the command line (where the message is all that is needed).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -41,11 +45,15 @@ pub enum AppError {
 pub enum InputError {
     #[error("The request could not be understood.")]
     Malformed,
-    #[error("Passwords are limited to 1024 bytes.")]
+    #[error("Passwords are limited to {} bytes.", MAX_PASSWORD_BYTES)]
     PasswordTooLong,
-    #[error("Usernames are limited to 64 characters.")]
+    #[error("Usernames are limited to {} characters.", MAX_USERNAME_CHARS)]
     UsernameTooLong,
-    #[error("The new password must be at least 8 characters and at most 1024 bytes.")]
+    #[error(
+        "The new password must be at least {} characters and at most {} bytes.",
+        MIN_NEW_PASSWORD_CHARS,
+        MAX_PASSWORD_BYTES
+    )]
     NewPasswordPolicy,
     #[error("The new passwords do not match.")]
     PasswordsDiffer,

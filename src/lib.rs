@@ -1,14 +1,19 @@
 //! latchkey: session-based login for the web.
 //!
-//! Shared by both builds: the UI (`app`, `components`), the server-function API (`auth::api`) and
-//! the wire error (`error`). Server only (`ssr`): everything that touches a store, the database
-//! or HTTP.
+//! Layers, each importing only those before it (`tests/layers.rs` keeps it so):
+//! `config < limits < clock, error < db < store, users < auth < state < api < components < app
+//! < server < cli`. Shared by both builds: the input limits, the wire error, the
+//! server-function API (`api`), the UI (`components`, `app`). Server only (`ssr`): everything
+//! that touches a store, the database or HTTP.
 
+pub mod api;
 pub mod app;
-pub mod auth;
 pub mod components;
 pub mod error;
+pub mod limits;
 
+#[cfg(feature = "ssr")]
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]

@@ -1,47 +1,64 @@
-//! What every request handler can reach: configuration, database, session store, hasher.
+//! What every request handler can reach: configuration, database, session store, hasher,
+//! throttle and clock, opened once from the configuration.
 
+use crate::auth::demo;
 use crate::auth::password::PasswordHasher;
 use crate::auth::throttle::Throttle;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Database;
+use crate::error::BoxError;
 use crate::store::AnyStore;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
-/// Cloned for every request (axum's `State`, the page cache's middleware, the Leptos context):
-/// one reference count to bump, not one per field (`perf` showed the field-by-field clone and
-/// drop, with the session store's, at ~5% of a logged-in page view).
+/// Cloned for every request (axum's `State`, the Leptos context): one reference count to
+/// bump, not one per field (`perf` showed the field-by-field clone and drop, with the session
+/// store's, at ~5% of a logged-in page view).
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
-#[derive(Clone)]
 pub struct Shared {
     pub config: Arc<Config>,
     pub db: Database,
-    /// SQLite users database: same-thread reads for the per-request lookups.
-    pub reader: Option<Arc<crate::db::SqliteReader>>,
     pub sessions: AnyStore,
     pub hasher: Arc<PasswordHasher>,
     pub throttle: Arc<Throttle>,
     pub clock: SharedClock,
-    /// Rendered `GET /` pages, reassembled around a fresh nonce (see `server::page_cache`).
-    pub pages: Arc<crate::server::page_cache::PageCache>,
     /// DEV only: the tutorial's demo account exists with its demo password, so the login page
     /// may show it.
     pub demo_login: bool,
 }
 
 impl AppState {
-    pub fn new(shared: Shared) -> Self {
-        Self(Arc::new(shared))
+    /// Opens the database and the session store (the CLI's user commands use this as is).
+    pub async fn open(config: Config, clock: SharedClock) -> Result<Self, BoxError> {
+        let db = Database::connect(&config.database).await?;
+        let sessions =
+            AnyStore::open(&config.session.store, &db, &config.database, clock.clone()).await?;
+        let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
+        let throttle = Throttle::new(config.throttle.clone(), clock.clone(), db.clone());
+        Ok(Self(Arc::new(Shared {
+            config: Arc::new(config),
+            db,
+            sessions,
+            hasher,
+            throttle: Arc::new(throttle),
+            clock,
+            demo_login: false,
+        })))
     }
 
-    /// The same state with the demo login shown or not (set once, before serving).
-    pub fn with_demo_login(mut self, shown: bool) -> Self {
-        Arc::make_mut(&mut self.0).demo_login = shown;
-        self
+    /// [`Self::open`] for serving: in DEV, the demo user (and whether to show it); in PROD, a
+    /// refusal while it still has the public password.
+    pub async fn open_for_serving(config: Config, clock: SharedClock) -> Result<Self, BoxError> {
+        let mut state = Self::open(config, clock).await?;
+        let shown = demo::prepare(state.config.is_dev(), &state.db, &state.hasher).await?;
+        if let Some(shared) = Arc::get_mut(&mut state.0) {
+            shared.demo_login = shown;
+        }
+        Ok(state)
     }
 }
 

@@ -42,3 +42,13 @@ export function cspViolations(page: Page): string[] {
   });
   return seen;
 }
+
+/**
+ * Refreshes the README's screenshot `name` (docs/screenshots/NAME.png), only when asked:
+ * `LATCHKEY_SCREENSHOTS=1 scripts/test`. A plain test run leaves the tree as it found it.
+ */
+export async function screenshot(page: Page, name: string, fullPage = false) {
+  if (process.env.LATCHKEY_SCREENSHOTS === "1") {
+    await page.screenshot({ path: `../docs/screenshots/${name}.png`, fullPage });
+  }
+}

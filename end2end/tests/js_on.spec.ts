@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { addUser, cspViolations, DEMO, fillLogin, hydrated, welcome } from "./helpers";
+import { addUser, cspViolations, DEMO, fillLogin, hydrated, screenshot, welcome } from "./helpers";
 
 test.describe("with JavaScript", () => {
   test("login swaps to the welcome in place, survives a reload, logout swaps back", async ({ page }) => {
@@ -8,7 +8,7 @@ test.describe("with JavaScript", () => {
     await hydrated(page);
     await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
     await expect(page.getByText("Development mode: log in as user1")).toBeVisible();
-    await page.screenshot({ path: "../docs/screenshots/login.png" });
+    await screenshot(page, "login");
 
     // A marker on window survives only if the page is not reloaded.
     await page.evaluate(() => ((window as any).__noReload = true));
@@ -16,7 +16,7 @@ test.describe("with JavaScript", () => {
     await page.getByRole("button", { name: "Log in" }).click();
     await expect(welcome(page, "user1")).toBeVisible();
     expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
-    await page.screenshot({ path: "../docs/screenshots/welcome.png" });
+    await screenshot(page, "welcome");
 
     // The cookie is HttpOnly: scripts cannot read it.
     expect(await page.evaluate(() => document.cookie)).not.toContain("latchkey_session");

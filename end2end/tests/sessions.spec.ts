@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { addUser, cspViolations, fillLogin, hydrated, login, welcome } from "./helpers";
+import { addUser, cspViolations, fillLogin, hydrated, login, screenshot, welcome } from "./helpers";
 
 // Each test has its own user, so parallel tests never see each other's sessions.
 const unique = (prefix: string) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
@@ -80,7 +80,7 @@ test("the sessions page lists sessions and revokes another browser's", async ({ 
   const items = desktopPage.locator("ul.sessions li");
   await expect(items).toHaveCount(2);
   await expect(desktopPage.locator("li.current")).toContainText("This session");
-  await desktopPage.screenshot({ path: "../docs/screenshots/sessions.png", fullPage: true });
+  await screenshot(desktopPage, "sessions", true);
 
   await desktopPage.locator("li:not(.current)").getByRole("button", { name: "Revoke" }).click();
   await expect(items).toHaveCount(1);

@@ -1,14 +1,9 @@
-//! Authentication: the server functions the UI calls, and (server only) what they stand on.
+//! The authentication domain: passwords, the typed session, throttling, the demo account and
+//! how a browser is described. Knows nothing of HTTP or Leptos; the server functions in `api`
+//! put it to work.
 
-pub mod api;
-
-#[cfg(feature = "ssr")]
+pub mod demo;
 pub mod password;
-#[cfg(feature = "ssr")]
-pub mod service;
-#[cfg(feature = "ssr")]
 pub mod session;
-#[cfg(feature = "ssr")]
 pub mod throttle;
-#[cfg(feature = "ssr")]
 pub mod user_agent;

@@ -17,10 +17,7 @@ const T_COST: u32 = 2;
 const P_COST: u32 = 1;
 const OUTPUT_LEN: usize = 32;
 
-/// Longest accepted password, in bytes. Longer input is refused before any hashing.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-/// Shortest password `user add` / `user passwd` accept (NIST SP 800-63B minimum).
-pub const MIN_NEW_PASSWORD_CHARS: usize = 8;
+pub use crate::limits::{MAX_PASSWORD_BYTES, MIN_NEW_PASSWORD_CHARS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {

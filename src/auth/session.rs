@@ -98,20 +98,10 @@ impl AuthSession {
     /// The logged-in user, if any; ends the session if a deadline has passed. Loads the record
     /// lazily: a request without a cookie never touches the store.
     pub async fn user(&self) -> Result<Option<SessionUser>, AppError> {
-        let Some(id) = self
-            .session
-            .get::<i64>(USER_ID_KEY)
-            .await
-            .map_err(session_error)?
-        else {
+        let Some(id) = self.session.get::<i64>(USER_ID_KEY).await? else {
             return Ok(None);
         };
-        let Some(mut data) = self
-            .session
-            .get::<AuthData>(AUTH_KEY)
-            .await
-            .map_err(session_error)?
-        else {
+        let Some(mut data) = self.session.get::<AuthData>(AUTH_KEY).await? else {
             return Ok(None);
         };
         let now = self.clock.unix();
@@ -122,15 +112,12 @@ impl AuthSession {
                 reason,
                 "session expired"
             );
-            self.session.flush().await.map_err(session_error)?;
+            self.session.flush().await?;
             return Ok(None);
         }
         if now - data.seen >= TOUCH_EVERY {
             data.seen = now;
-            self.session
-                .insert(AUTH_KEY, &data)
-                .await
-                .map_err(session_error)?;
+            self.session.insert(AUTH_KEY, &data).await?;
             // The session layer saves it on the way out, as an update only: a session deleted
             // meanwhile stays deleted.
             self.pin_expiry(&data)?;
@@ -160,12 +147,9 @@ impl AuthSession {
         user_agent: Option<&str>,
     ) -> Result<(), AppError> {
         let now = self.clock.unix();
-        self.session.cycle_id().await.map_err(session_error)?;
+        self.session.cycle_id().await?;
         self.session.clear().await;
-        self.session
-            .insert(USER_ID_KEY, user.id)
-            .await
-            .map_err(session_error)?;
+        self.session.insert(USER_ID_KEY, user.id).await?;
         let data = AuthData {
             name: user.name.clone(),
             created: now,
@@ -173,32 +157,22 @@ impl AuthSession {
             user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
             password_version: user.password_version,
         };
-        self.session
-            .insert(AUTH_KEY, &data)
-            .await
-            .map_err(session_error)?;
+        self.session.insert(AUTH_KEY, &data).await?;
         self.pin_expiry(&data)
     }
 
     /// Keeps the user logged in under a new id after a password change, now bound to the new
     /// password version.
     pub async fn renew(&self, password_version: i64) -> Result<(), AppError> {
-        let data = self
-            .session
-            .get::<AuthData>(AUTH_KEY)
-            .await
-            .map_err(session_error)?;
-        self.session.cycle_id().await.map_err(session_error)?;
+        let data = self.session.get::<AuthData>(AUTH_KEY).await?;
+        self.session.cycle_id().await?;
         let Some(mut data) = data else {
             return Ok(());
         };
         data.password_version = password_version;
         // What the store read at the start of this request is out of date now.
         let _ = self.session.remove_value(PASSWORD_VERSION_NOW).await;
-        self.session
-            .insert(AUTH_KEY, &data)
-            .await
-            .map_err(session_error)?;
+        self.session.insert(AUTH_KEY, &data).await?;
         self.pin_expiry(&data)
     }
 
@@ -213,15 +187,17 @@ impl AuthSession {
 
     /// Deletes the server-side record; the session layer then expires the cookie.
     pub async fn log_out(&self) -> Result<(), AppError> {
-        self.session.flush().await.map_err(session_error)
+        self.session.flush().await.map_err(AppError::from)
     }
 }
 
-fn session_error(err: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %err, "session store failure");
-    match err {
-        tower_sessions::session::Error::Store(_) => AppError::Unavailable,
-        _ => AppError::Internal,
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(err: tower_sessions::session::Error) -> Self {
+        tracing::error!(error = %err, "session store failure");
+        match err {
+            tower_sessions::session::Error::Store(_) => AppError::Unavailable,
+            _ => AppError::Internal,
+        }
     }
 }
 
@@ -258,6 +234,56 @@ mod tests {
         auth.renew(1).await.unwrap();
         assert_eq!(auth.password_version_now().await, None);
         assert_eq!(auth.user().await.unwrap().unwrap().password_version, 1);
+        f.finish().await;
+    }
+
+    /// The race a logout runs against a page request, in the order that matters: the page
+    /// reads the session (and, past the touch interval, will write it back), the logout ends
+    /// it, then the page's end-of-request save runs. The session stays ended.
+    #[tokio::test]
+    async fn a_request_that_read_the_session_before_its_logout_cannot_write_it_back() {
+        use tower_sessions::SessionStore;
+        let f = crate::store::suite::sqlite().await;
+        let store = Arc::new(f.store.clone());
+        let clock = Arc::new(crate::clock::ManualClock::default());
+        let deadlines = Deadlines {
+            idle: 1800,
+            absolute: 86400,
+        };
+        let user = SessionUser {
+            id: 7,
+            name: "user7".into(),
+            password_version: 0,
+        };
+        let login = Session::new(None, store.clone(), None);
+        AuthSession::new(login.clone(), clock.clone(), deadlines)
+            .log_in(&user, None)
+            .await
+            .unwrap();
+        login.save().await.unwrap();
+        let id = login.id().unwrap();
+
+        clock.advance(std::time::Duration::from_secs(2 * TOUCH_EVERY as u64));
+        let page = Session::new(Some(id), store.clone(), None);
+        let page_auth = AuthSession::new(page.clone(), clock.clone(), deadlines);
+        assert!(page_auth.user().await.unwrap().is_some());
+        assert!(
+            page.is_modified(),
+            "the page request will write the session back"
+        );
+
+        let logout = Session::new(Some(id), store.clone(), None);
+        AuthSession::new(logout, clock.clone(), deadlines)
+            .log_out()
+            .await
+            .unwrap();
+        assert!(store.load(&id).await.unwrap().is_none());
+
+        page.save().await.unwrap();
+        assert!(
+            store.load(&id).await.unwrap().is_none(),
+            "the logged-out session came back"
+        );
         f.finish().await;
     }
 }

@@ -1,8 +1,9 @@
 use super::cards::{ErrorCard, LoadingCard};
 use super::island::{self, failed_post, Latest, Submission};
+use super::login_form::LoginForm;
 use super::sync::{announce_auth_change, on_auth_change};
-use super::{LoginForm, Welcome};
-use crate::auth::api::{current_user, demo_login, login, logout, DemoAccount, Login};
+use super::welcome::Welcome;
+use crate::api::{current_user, demo_login, login, logout, DemoAccount, Login};
 use crate::error::AppError;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;

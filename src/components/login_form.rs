@@ -1,5 +1,6 @@
 use super::island::Submission;
-use crate::auth::api::{DemoAccount, Login};
+use crate::api::{DemoAccount, Login};
+use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -20,7 +21,7 @@ pub fn LoginForm(
                 <div class="field">
                     <label for="username">"Username"</label>
                     <input
-                        id="username" name="username" type="text" required maxlength="64"
+                        id="username" name="username" type="text" required maxlength=MAX_USERNAME_CHARS
                         autocomplete="username" autocapitalize="none" spellcheck="false"
                         aria-invalid=move || has_error().then_some("true")
                         aria-describedby="login-error"
@@ -29,7 +30,7 @@ pub fn LoginForm(
                 <div class="field">
                     <label for="password">"Password"</label>
                     <input
-                        id="password" name="password" type="password" required maxlength="1024"
+                        id="password" name="password" type="password" required maxlength=MAX_PASSWORD_BYTES
                         autocomplete="current-password"
                         aria-invalid=move || has_error().then_some("true")
                         aria-describedby="login-error"

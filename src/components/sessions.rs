@@ -1,11 +1,12 @@
 use super::cards::{ErrorCard, LoadingCard};
 use super::island::{self, failed_post, Latest, Submission};
 use super::sync::{announce_auth_change, on_auth_change};
-use crate::auth::api::{
+use crate::api::{
     change_password, list_sessions, revoke_other_sessions, revoke_session, ChangePassword,
     RevokeOtherSessions, RevokeSession, SessionSummary,
 };
 use crate::error::AppError;
+use crate::limits::{MAX_PASSWORD_BYTES, MIN_NEW_PASSWORD_CHARS};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -180,15 +181,15 @@ fn PasswordForm(
             <form method="post" action=ChangePassword::PATH on:submit=on_submit>
                 <div class="field">
                     <label for="current">"Current password"</label>
-                    <input id="current" name="current" type="password" required maxlength="1024" autocomplete="current-password"/>
+                    <input id="current" name="current" type="password" required maxlength=MAX_PASSWORD_BYTES autocomplete="current-password"/>
                 </div>
                 <div class="field">
                     <label for="new">"New password"</label>
-                    <input id="new" name="new" type="password" required minlength="8" maxlength="1024" autocomplete="new-password"/>
+                    <input id="new" name="new" type="password" required minlength=MIN_NEW_PASSWORD_CHARS maxlength=MAX_PASSWORD_BYTES autocomplete="new-password"/>
                 </div>
                 <div class="field">
                     <label for="confirm">"Repeat the new password"</label>
-                    <input id="confirm" name="confirm" type="password" required minlength="8" maxlength="1024" autocomplete="new-password"/>
+                    <input id="confirm" name="confirm" type="password" required minlength=MIN_NEW_PASSWORD_CHARS maxlength=MAX_PASSWORD_BYTES autocomplete="new-password"/>
                 </div>
                 <p id="password-error" class="error" aria-live="assertive">{state.message()}</p>
                 <p class="status" aria-live="polite">{done}</p>

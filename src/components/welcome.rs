@@ -1,5 +1,5 @@
 use super::island::Submission;
-use crate::auth::api::Logout;
+use crate::api::Logout;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 

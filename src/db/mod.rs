@@ -1,14 +1,21 @@
 //! The users database: SQLite (a file, the default) or PostgreSQL (shared by several
 //! instances), opened and migrated at start-up. By default sessions live in it too.
+//!
+//! One way to run SQL on either: statements are written once, with `?` parameters, in SQL both
+//! databases accept, and run through [`on_db!`], which numbers them for PostgreSQL and bounds
+//! every PostgreSQL operation by the database's deadline (`[database] timeout-ms`).
 
 mod reader;
+pub mod scratch;
 
 pub use reader::{SessionRow, SqliteReader};
 
+use crate::config::urls::{is_postgres, redact};
 use crate::config::DatabaseConfig;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,133 +30,122 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// The users database. An enum rather than `sqlx::Any`: each arm keeps its driver's own types,
-/// migrations and connection settings.
+/// Runs `$run` with `$sql` (written with `?` parameters) in `$db`'s dialect and `$pool` bound
+/// to its pool, within [`Database::within`]. A macro because the two drivers' query types
+/// differ: `$run` is type-checked once per database.
+macro_rules! on_db {
+    ($db:expr, $sql:expr, |$q:ident, $pool:ident| $run:expr) => {{
+        let db: &$crate::db::Database = $db;
+        match db.pool() {
+            $crate::db::Pool::Sqlite($pool) => {
+                let $q: &str = $sql;
+                $run
+            }
+            $crate::db::Pool::Postgres($pool) => {
+                let numbered = $crate::db::numbered($sql);
+                let $q: &str = &numbered;
+                db.within(async { $run }).await
+            }
+        }
+    }};
+}
+pub(crate) use on_db;
+
+/// A pool of either kind. An enum rather than `sqlx::Any`: each arm keeps its driver's own
+/// types, migrations and connection settings.
 #[derive(Debug, Clone)]
-pub enum Database {
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// An open database: its pool, the deadline of each remote operation, and (SQLite files) a
+/// same-thread reader for the per-request lookups.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: Pool,
+    deadline: Duration,
+    reader: Option<Arc<SqliteReader>>,
 }
 
 impl Database {
     /// Opens the database `config.url` names (`sqlite:` or `postgres://`) and migrates it.
     pub async fn connect(config: &DatabaseConfig) -> Result<Self, DbError> {
         if is_postgres(&config.url) {
-            Ok(Self::Postgres(
-                connect_postgres(&config.url, config.max_connections).await?,
-            ))
+            Self::connect_postgres(&config.url, config.max_connections, config.timeout).await
         } else {
-            Ok(Self::Sqlite(connect(config).await?))
+            connect_sqlite(config).await
+        }
+    }
+
+    /// Opens a PostgreSQL pool (bounded waits: a database that is down must fail a request
+    /// within seconds, not hang it) and applies its migrations (users and sessions tables).
+    pub async fn connect_postgres(
+        url: &str,
+        max_connections: u32,
+        deadline: Duration,
+    ) -> Result<Self, DbError> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(deadline)
+            .connect(url)
+            .await
+            .map_err(|source| DbError::Open {
+                url: redact(url),
+                source,
+            })?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+            deadline,
+            reader: None,
+        })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// SQLite files: reads on the calling thread (see [`SqliteReader`]).
+    pub fn reader(&self) -> Option<&SqliteReader> {
+        self.reader.as_deref()
+    }
+
+    /// The budget of one operation.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// Runs one operation: PostgreSQL within the deadline (a server that stops answering
+    /// mid-query would otherwise hang the request for as long as TCP takes to give up); SQLite
+    /// as is (a local file, with its own busy timeout).
+    pub async fn within<T>(
+        &self,
+        op: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        match self.pool {
+            Pool::Sqlite(_) => op.await,
+            Pool::Postgres(_) => tokio::time::timeout(self.deadline, op)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "PostgreSQL did not answer in time",
+                    )))
+                }),
         }
     }
 
     /// Whether the database answers (for readiness checks).
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()),
-            Self::Postgres(pool) => pg_deadline(sqlx::query("SELECT 1").execute(pool))
-                .await
-                .map(|_| ()),
-        }
+        on_db!(self, "SELECT 1", |sql, pool| sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(|_| ()))
     }
 }
 
-/// A same-thread reader for the SQLite database `config` names (see [`SqliteReader`]);
-/// `None` for PostgreSQL or an in-memory database.
-pub fn sqlite_reader(config: &DatabaseConfig) -> Option<std::sync::Arc<SqliteReader>> {
-    if is_postgres(&config.url) {
-        return None;
-    }
-    let options = SqliteConnectOptions::from_str(&config.url).ok()?;
-    SqliteReader::new(options.get_filename()).map(std::sync::Arc::new)
-}
-
-pub fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
-/// The whole budget of one PostgreSQL operation (getting a connection included). A server that
-/// stops answering mid-query (frozen, or a network that drops packets) would otherwise hang
-/// the request for as long as TCP takes to give up.
-/// Default of `[database] timeout-ms`; set for the process by [`set_remote_timeout`].
-pub const DEFAULT_REMOTE_TIMEOUT: Duration = Duration::from_millis(1500);
-static REMOTE_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1500);
-
-/// Sets the budget of each PostgreSQL and Redis operation for this process (from
-/// `[database] timeout-ms`, read once at start-up).
-pub fn set_remote_timeout(limit: Duration) {
-    REMOTE_TIMEOUT_MS.store(
-        limit.as_millis() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-}
-
-/// The budget of one PostgreSQL or Redis operation, waiting for a connection included.
-pub fn remote_timeout() -> Duration {
-    Duration::from_millis(REMOTE_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed))
-}
-
-/// Runs one PostgreSQL operation within [`remote_timeout`].
-pub async fn pg_deadline<T>(
-    op: impl std::future::Future<Output = Result<T, sqlx::Error>>,
-) -> Result<T, sqlx::Error> {
-    tokio::time::timeout(remote_timeout(), op)
-        .await
-        .unwrap_or_else(|_| {
-            Err(sqlx::Error::Io(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "PostgreSQL did not answer in time",
-            )))
-        })
-}
-
-/// Runs `$run` with `$sql` (written with `?` parameters) in the users database's dialect and
-/// `$pool` bound to its pool (PostgreSQL: within its deadline). Statements are written once,
-/// in SQL both databases accept.
-macro_rules! on_db {
-    ($db:expr, $sql:expr, |$q:ident, $pool:ident| $run:expr) => {
-        match $db {
-            $crate::db::Database::Sqlite($pool) => {
-                let $q: &str = $sql;
-                $run
-            }
-            $crate::db::Database::Postgres($pool) => {
-                let numbered = $crate::db::numbered($sql);
-                let $q: &str = &numbered;
-                $crate::db::pg_deadline(async { $run }).await
-            }
-        }
-    };
-}
-pub(crate) use on_db;
-
-/// `.within(bounded)` on a database future: [`pg_deadline`] when `bounded` (PostgreSQL), as
-/// is otherwise (SQLite: a local file, with its own busy timeout).
-pub(crate) trait Within<'a, T>:
-    std::future::Future<Output = Result<T, sqlx::Error>> + Send + Sized + 'a
-{
-    fn within(
-        self,
-        bounded: bool,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'a>>
-    {
-        Box::pin(async move {
-            if bounded {
-                pg_deadline(self).await
-            } else {
-                self.await
-            }
-        })
-    }
-}
-
-impl<'a, T, F> Within<'a, T> for F where
-    F: std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'a
-{
-}
-
-/// A statement written with `?` parameters, in PostgreSQL's `$1, $2, …` style. Statements are
-/// written once, in SQL both databases accept, and numbered for PostgreSQL.
+/// A statement written with `?` parameters, in PostgreSQL's `$1, $2, …` style.
 pub fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut n = 0;
@@ -166,7 +162,7 @@ pub fn numbered(sql: &str) -> String {
 }
 
 /// Opens (creating if needed) a SQLite database and applies pending migrations.
-pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
+async fn connect_sqlite(config: &DatabaseConfig) -> Result<Database, DbError> {
     let options = SqliteConnectOptions::from_str(&config.url)
         .map_err(|source| DbError::Url {
             url: config.url.clone(),
@@ -181,7 +177,7 @@ pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
         .busy_timeout(Duration::from_secs(5));
 
     // `./data/latchkey.db` should work on a fresh clone: create the directory it lives in.
-    let path = options.get_filename();
+    let path = options.get_filename().to_owned();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| DbError::Dir {
             dir: dir.display().to_string(),
@@ -199,51 +195,37 @@ pub async fn connect(config: &DatabaseConfig) -> Result<SqlitePool, DbError> {
             source,
         })?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    Ok(pool)
+    Ok(Database {
+        pool: Pool::Sqlite(pool),
+        deadline: config.timeout,
+        reader: SqliteReader::new(&path).map(Arc::new),
+    })
 }
 
-/// Opens a PostgreSQL pool (bounded waits: a database that is down must fail a request within
-/// seconds, not hang it) and applies its migrations (users and sessions tables).
-pub async fn connect_postgres(url: &str, max_connections: u32) -> Result<sqlx::PgPool, DbError> {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(remote_timeout())
-        .connect(url)
-        .await
-        .map_err(|source| DbError::Open {
-            url: redact(url),
-            source,
-        })?;
-    sqlx::migrate!("migrations/postgres").run(&pool).await?;
-    Ok(pool)
-}
+#[cfg(test)]
+mod tests {
+    use super::numbered;
 
-/// A URL fit for an error message: without its password.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user_info = &url[scheme + 3..at];
-            let user = user_info.split(':').next().unwrap_or("");
-            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
+    #[test]
+    fn statements_are_numbered_for_postgres() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ? AND c = ?"),
+            "SELECT a FROM t WHERE b = $1 AND c = $2"
+        );
     }
 }
 
-/// Databases for tests: a fresh SQLite file, or a fresh schema in the test PostgreSQL
-/// (`LATCHKEY_TEST_POSTGRES_URL`, default: this project's machines'
-/// `postgres://postgres@127.0.0.1:5432/test`), migrated like the real thing.
+/// Fresh databases for unit tests: a SQLite file, or a schema of the test PostgreSQL
+/// ([`scratch`]), migrated like the real thing.
 #[cfg(test)]
 pub mod testing {
     use super::*;
 
     pub struct TestDb {
         pub db: Database,
-        /// SQLite: a same-thread reader of the file.
-        pub reader: Option<std::sync::Arc<SqliteReader>>,
         _dir: Option<tempfile::TempDir>,
-        /// PostgreSQL: the admin pool and the test's own schema, dropped by `finish`.
-        schema: Option<(PgPool, String)>,
+        /// PostgreSQL: the test's own schema, dropped by `finish`.
+        schema: Option<String>,
     }
 
     impl TestDb {
@@ -252,58 +234,33 @@ pub mod testing {
             let config = DatabaseConfig {
                 url: format!("sqlite://{}/t.db", dir.path().display()),
                 max_connections: 4,
-                timeout: DEFAULT_REMOTE_TIMEOUT,
+                timeout: crate::config::DEFAULT_TIMEOUT,
             };
-            let pool = connect(&config).await.unwrap();
             Self {
-                db: Database::Sqlite(pool),
-                reader: sqlite_reader(&config),
+                db: Database::connect(&config).await.unwrap(),
                 _dir: Some(dir),
                 schema: None,
             }
         }
 
         pub async fn postgres() -> Self {
-            let base = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let admin = PgPool::connect(&base).await.unwrap_or_else(|e| {
-                panic!("PostgreSQL is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_POSTGRES_URL at one")
-            });
-            let mut random = [0u8; 6];
-            getrandom(&mut random);
-            let schema = format!(
-                "lk_test_{}",
-                random
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>()
-            );
-            sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                .execute(&admin)
-                .await
-                .unwrap();
-            let sep = if base.contains('?') { '&' } else { '?' };
-            let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-            let pool = connect_postgres(&url, 4).await.unwrap();
+            let (url, schema) = scratch::postgres_schema().await;
             Self {
-                db: Database::Postgres(pool),
-                reader: None,
+                db: Database::connect_postgres(&url, 4, crate::config::DEFAULT_TIMEOUT)
+                    .await
+                    .unwrap(),
                 _dir: None,
-                schema: Some((admin, schema)),
+                schema: Some(schema),
             }
         }
 
         pub async fn finish(self) {
-            if let Some((admin, schema)) = self.schema {
-                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&admin)
-                    .await;
+            if let Pool::Postgres(pool) = self.db.pool() {
+                pool.close().await;
+            }
+            if let Some(schema) = self.schema {
+                scratch::drop_postgres_schema(&schema).await;
             }
         }
-    }
-
-    fn getrandom(buf: &mut [u8]) {
-        use argon2::password_hash::rand_core::{OsRng, RngCore};
-        OsRng.fill_bytes(buf);
     }
 }

@@ -3,6 +3,7 @@
 //! binary; the pages link those names, and because a name changes whenever its content does,
 //! the files can be cached by browsers for a year without revalidation.
 
+use axum::http::{header, HeaderValue};
 use leptos::config::LeptosOptions;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -59,4 +60,22 @@ pub fn cache_control(options: &LeptosOptions) -> &'static str {
     } else {
         "no-cache"
     }
+}
+
+/// The built front end (`/pkg`): served from disk, preferring the `.br` / `.gz` files that
+/// `cargo leptos build --release --precompress` writes next to each file, cached as
+/// [`cache_control`] says.
+pub fn front_end_files(
+    options: &LeptosOptions,
+) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, HeaderValue> {
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let files = tower_http::services::ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip();
+    use tower::Layer;
+    tower_http::set_header::SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control(options)),
+    )
+    .layer(files)
 }

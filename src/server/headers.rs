@@ -1,11 +1,9 @@
-//! Response headers added by middleware.
+//! Response headers: the ones every response carries, `no-store` for pages and answers, and
+//! the Content-Security-Policy (written here, and read back here by the page cache).
 
-use crate::error::AppError;
-use axum::body::Body;
-use axum::http::{header, HeaderValue, StatusCode};
+use crate::config::Config;
+use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
-use tower::Layer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Pages and API answers carry user data (or set the cookie): never store them in any cache.
@@ -16,154 +14,73 @@ pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
     )
 }
 
-/// Gives server-function errors their real status code. server_fn answers every error with
-/// 500 (including undecodable arguments, which never reach our code); the body is the
-/// JSON-encoded [`AppError`], whose [`AppError::status`] is the one mapping to HTTP. Plain form
-/// posts are redirects, not 500s, so they pass untouched.
-pub async fn server_fn_error_status(response: Response) -> Response {
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
-        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
-    {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    // Error bodies are a few dozen bytes; the limit only guards against surprises.
-    let bytes = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .unwrap_or_default();
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = err.status();
-        if let AppError::Throttled { retry_after } = err {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
+/// Headers every response carries, static files included.
+pub fn static_headers() -> [(header::HeaderName, HeaderValue); 3] {
+    [
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        // Same-origin requests keep the Referer: JavaScript-off form posts redirect back by it.
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ]
 }
 
-/// tower-sessions answers a failed end-of-request save (the store went away after the handler
-/// ran) with a bare, empty 500. Turn it into what every other store failure gives: a 503 with
-/// the fixed "temporarily unavailable" message, as an [`AppError`] for server-function clients
-/// and as a page for browsers. Nothing was saved, so the request may simply be retried.
-pub async fn session_save_failed(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let path = request.uri().path().to_owned();
-    let wants_json = path.starts_with("/api/")
-        && !request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
-    let response = next.run(request).await;
-    // The signature of that response: a 500 with no headers at all (ours always have some).
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().is_empty() {
-        return response;
-    }
-    let error = AppError::Unavailable;
-    let (content_type, body) = if wants_json {
-        (
-            "application/json",
-            serde_json::to_string(&error).unwrap_or_default(),
-        )
-    } else {
-        (
-            "text/html; charset=utf-8",
-            format!(
-                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>latchkey</title></head>\
-                 <body><main><h1>Unavailable</h1><p role=\"alert\">{error}</p></main></body></html>"
-            ),
-        )
-    };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = error.status();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if wants_json {
-        if let Ok(path) = HeaderValue::from_str(&path) {
-            headers.insert(SERVER_FN_ERROR_HEADER, path);
-        }
+/// Sets [`static_headers`] on every response (replacing any the handler set).
+pub async fn add_static_headers(mut response: Response) -> Response {
+    for (name, value) in static_headers() {
+        response.headers_mut().insert(name, value);
     }
     response
 }
 
-/// The built front end (`/pkg`): served from disk, preferring the `.br` / `.gz` files that
-/// `cargo leptos build --release --precompress` writes next to each file, cached as
-/// [`super::assets::cache_control`] says.
-pub fn front_end_files(
-    options: &leptos::config::LeptosOptions,
-) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, HeaderValue> {
-    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let files = tower_http::services::ServeDir::new(dir)
-        .precompressed_br()
-        .precompressed_gzip();
-    SetResponseHeaderLayer::overriding(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(super::assets::cache_control(options)),
+/// The Content-Security-Policy for an HTML page whose inline scripts carry `nonce`. No
+/// `unsafe-inline`: only our own files and the nonce'd hydration scripts run.
+pub fn content_security_policy(config: &Config, nonce: &str) -> String {
+    // `cargo leptos watch` injects a live-reload script that connects back over a WebSocket.
+    let reload = if config.watch {
+        let port = config
+            .leptos
+            .reload_external_port
+            .unwrap_or(config.leptos.reload_port);
+        format!(" ws://localhost:{port} ws://127.0.0.1:{port}")
+    } else {
+        String::new()
+    };
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
-    .layer(files)
+}
+
+/// The nonce a policy from [`content_security_policy`] allows.
+pub fn nonce_of(policy: &str) -> Option<&str> {
+    policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .filter(|n| n.len() >= 16)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::routing::get;
-    use tower::ServiceExt;
 
-    /// What tower-sessions returns when its end-of-request save fails.
-    async fn bare_500() -> Response {
-        let mut res = Response::default();
-        *res.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        res
-    }
-
-    async fn call(path: &str, accept: &str) -> (StatusCode, String) {
-        let app = axum::Router::new()
-            .route("/api/login", axum::routing::post(bare_500))
-            .route("/", get(bare_500))
-            .route(
-                "/ours",
-                get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "ours") }),
-            )
-            .layer(axum::middleware::from_fn(session_save_failed));
-        let method = if path == "/api/login" { "POST" } else { "GET" };
-        let req = axum::http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::ACCEPT, accept)
-            .body(Body::empty())
-            .unwrap();
-        let res = app.oneshot(req).await.unwrap();
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
-            .await
-            .unwrap();
-        (status, String::from_utf8_lossy(&body).into_owned())
-    }
-
-    #[tokio::test]
-    async fn a_failed_session_save_becomes_a_clear_503() {
-        // The hydrated client gets an error it can decode.
-        let (status, body) = call("/api/login", "application/json").await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(
-            serde_json::from_str::<AppError>(&body).unwrap(),
-            AppError::Unavailable
-        );
-        // A browser (form post or page) gets a page that says what happened.
-        for path in ["/api/login", "/"] {
-            let (status, body) = call(path, "text/html,*/*").await;
-            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-            assert!(body.contains(&AppError::Unavailable.to_string()), "{body}");
-        }
-        // Our own 500s (they carry headers) pass untouched.
-        assert_eq!(
-            call("/ours", "*/*").await,
-            (StatusCode::INTERNAL_SERVER_ERROR, "ours".into())
-        );
+    #[test]
+    fn the_nonce_is_read_back_from_the_policy() {
+        let config = crate::config::Config::parse(
+            "[package.metadata.leptos]\noutput-name = \"latchkey\"\n",
+            std::path::Path::new("t"),
+            |_| None,
+        )
+        .unwrap();
+        let policy = content_security_policy(&config, "AbCdEfGhIjKlMnOpQr");
+        assert_eq!(nonce_of(&policy), Some("AbCdEfGhIjKlMnOpQr"));
+        assert_eq!(nonce_of("default-src 'self'"), None);
     }
 }

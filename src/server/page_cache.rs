@@ -13,12 +13,13 @@
 //! query string (a no-JavaScript error message), a store failure (503) or any other page goes
 //! through Leptos every time.
 
-use crate::auth::service;
-use crate::auth::session::{AuthSession, Deadlines};
-use crate::error::AppError;
+use super::headers;
+use crate::api::context::KnownUser;
+use crate::api::service::login::authenticated;
+use crate::auth::session::AuthSession;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -29,12 +30,6 @@ const CAPACITY: usize = 1024;
 /// A page larger than this is served but not cached (ours are a few KB).
 const MAX_PAGE_BYTES: usize = 256 * 1024;
 
-/// Who the page is for, as decided by the cache for this request: `None` for anonymous, or the
-/// store failure that prevented deciding. The `current_user` server function answers from it
-/// during this request's render, so the session is checked once per request, not twice.
-#[derive(Debug, Clone)]
-pub struct KnownUser(pub Result<Option<String>, AppError>);
-
 #[derive(Debug)]
 struct Template {
     /// The response headers, minus the policy (rebuilt per nonce) and the length.
@@ -43,60 +38,54 @@ struct Template {
     parts: Vec<Bytes>,
 }
 
-pub struct PageCache {
+/// The middleware's own state: the app, and the pages rendered so far (one `Arc`: it is
+/// cloned for every request).
+#[derive(Clone)]
+pub struct PageCache(Arc<Inner>);
+
+struct Inner {
+    app: AppState,
     pages: quick_cache::sync::Cache<Option<String>, Arc<Template>>,
 }
 
-impl std::fmt::Debug for PageCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PageCache")
-            .field("pages", &self.pages.len())
-            .finish()
-    }
-}
-
-impl Default for PageCache {
-    fn default() -> Self {
-        Self {
+impl PageCache {
+    pub fn new(app: AppState) -> Self {
+        Self(Arc::new(Inner {
+            app,
             pages: quick_cache::sync::Cache::new(CAPACITY),
-        }
+        }))
     }
 }
 
 /// The middleware (inside the session layer, around the Leptos routes).
-pub async fn serve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
     if request.method() != Method::GET
         || request.uri().path() != "/"
         || request.uri().query().is_some()
     {
         return next.run(request).await;
     }
-    let Some(session) = request
-        .extensions()
-        .get::<tower_sessions::Session>()
-        .cloned()
-    else {
+    let state = &cache.0.app;
+    let (mut parts, body) = request.into_parts();
+    let session = AuthSession::from_request_parts(&mut parts, state).await;
+    let mut request = Request::from_parts(parts, body);
+    let Ok(session) = session else {
         return next.run(request).await;
     };
-    let session = AuthSession::new(
-        session,
-        state.clock.clone(),
-        Deadlines::from_config(&state.config.session),
-    );
-    let key = match service::current_user(&state, &session).await {
-        Ok(name) => name,
+    let key = match authenticated(state, &session).await {
+        Ok(user) => user.map(|u| u.name),
         Err(err) => {
             // The render shows the failure (a 503 page); it is not cached.
             request.extensions_mut().insert(KnownUser(Err(err)));
             return next.run(request).await;
         }
     };
-    if let Some(template) = state.pages.pages.get(&key) {
-        return assemble(&state, &template);
+    if let Some(template) = cache.0.pages.get(&key) {
+        return assemble(state, &template);
     }
     request.extensions_mut().insert(KnownUser(Ok(key.clone())));
     let response = next.run(request).await;
-    remember(&state, key, response).await
+    remember(&cache, key, response).await
 }
 
 /// A fresh nonce: 128 random bits, made as Leptos makes its own (a thread-local CSPRNG, no
@@ -118,7 +107,7 @@ fn assemble(state: &AppState, template: &Template) -> Response {
     }
     let mut response = Response::new(Body::from(body));
     *response.headers_mut() = template.headers.clone();
-    let policy = super::security::content_security_policy(&state.config, &nonce);
+    let policy = headers::content_security_policy(&state.config, &nonce);
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response
             .headers_mut()
@@ -128,14 +117,12 @@ fn assemble(state: &AppState, template: &Template) -> Response {
 }
 
 /// Stores a freshly rendered page as the template for `key` (when it is one), and returns it.
-async fn remember(state: &AppState, key: Option<String>, response: Response) -> Response {
+async fn remember(cache: &PageCache, key: Option<String>, response: Response) -> Response {
     let nonce = response
         .headers()
         .get(header::CONTENT_SECURITY_POLICY)
         .and_then(|v| v.to_str().ok())
-        .and_then(|policy| policy.split("'nonce-").nth(1))
-        .and_then(|rest| rest.split('\'').next())
-        .filter(|n| n.len() >= 16)
+        .and_then(headers::nonce_of)
         .map(str::to_owned);
     let (Some(nonce), StatusCode::OK) = (nonce, response.status()) else {
         return response;
@@ -158,7 +145,7 @@ async fn remember(state: &AppState, key: Option<String>, response: Response) -> 
         headers,
         parts: split(&bytes, nonce.as_bytes()),
     };
-    state.pages.pages.insert(key, Arc::new(template));
+    cache.0.pages.insert(key, Arc::new(template));
     Response::from_parts(parts, Body::from(bytes))
 }
 

@@ -15,76 +15,29 @@
 //! and every operation as a whole has a deadline, so a stalled or stopped server turns into
 //! an error (→ 503) within `[database] timeout-ms` instead of a hung request.
 
-use super::{hex, id_hash, record_user_id, unhex, SessionIndex, StoreError, StoredSession};
+use super::record::{self, backend, hex, id_hash, unhex, SessionIndex, StoreError, StoredSession};
 use crate::clock::SharedClock;
+use crate::config::RedisUrl;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-// The whole budget of one store operation, reconnect attempts included, is
-// `crate::db::remote_timeout()` (`[database] timeout-ms`, 1.5 s by default); a connection
-// attempt gets 2/3 of it and a reply 4/5.
+// The whole budget of one store operation, reconnect attempts included, is the deadline
+// (`[database] timeout-ms`, 1.5 s by default); a connection attempt gets 2/3 of it and a
+// reply 4/5.
 const RECONNECT_RETRIES: usize = 2;
 const RECONNECT_MIN_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(400);
-
-pub const DEFAULT_KEY_PREFIX: &str = "latchkey:";
-
-/// A `redis://` URL split into what the client connects to and our key prefix (the
-/// `key_prefix` query parameter, which lets several apps or test runs share one server).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedisUrl {
-    pub url: String,
-    pub key_prefix: String,
-}
-
-impl RedisUrl {
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut url = url::Url::parse(text).map_err(|e| format!("invalid Redis URL: {e}"))?;
-        let mut key_prefix = DEFAULT_KEY_PREFIX.to_owned();
-        let rest: Vec<(String, String)> = url
-            .query_pairs()
-            .filter_map(|(k, v)| {
-                if k == "key_prefix" {
-                    key_prefix = v.into_owned();
-                    None
-                } else {
-                    Some((k.into_owned(), v.into_owned()))
-                }
-            })
-            .collect();
-        // Keys are also used in SCAN patterns: no glob characters, nothing surprising.
-        if key_prefix.is_empty()
-            || key_prefix.len() > 64
-            || !key_prefix
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b":_-.".contains(&b))
-        {
-            return Err(format!(
-                "key_prefix {key_prefix:?} must be 1-64 letters, digits or : _ - ."
-            ));
-        }
-        if rest.is_empty() {
-            url.set_query(None);
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(rest);
-        }
-        Ok(Self {
-            url: url.to_string(),
-            key_prefix,
-        })
-    }
-}
 
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: Arc<str>,
     clock: SharedClock,
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -95,102 +48,49 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-/// Runs `op` within the operation budget.
+/// Runs `op` within `deadline`.
 async fn bounded<T>(
+    deadline: Duration,
     op: impl std::future::Future<Output = redis::RedisResult<T>>,
 ) -> Result<T, StoreError> {
-    match tokio::time::timeout(crate::db::remote_timeout(), op).await {
+    match tokio::time::timeout(deadline, op).await {
         Ok(result) => Ok(result?),
         Err(_) => Err(StoreError::Timeout),
     }
 }
 
-fn backend(err: StoreError) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
-}
+static CREATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/create.lua")));
 
-// KEYS: session, user index. ARGV: data, uid ('' = none), created, exp, handle.
-static CREATE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'data', ARGV[1], 'uid', ARGV[2], 'created', ARGV[3], 'exp', ARGV[4])
-redis.call('EXPIREAT', KEYS[1], ARGV[4])
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[5]) end
-return 1",
-    )
-});
+static SAVE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/save.lua")));
 
-// Update only a live record: a request still in flight when its session was deleted must not
-// write it back. KEYS: session, new user index. ARGV: data, uid, exp, handle, now, prefix.
-static SAVE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local exp = redis.call('HGET', KEYS[1], 'exp')
-if not exp or tonumber(exp) <= tonumber(ARGV[5]) then return 0 end
-local old = redis.call('HGET', KEYS[1], 'uid')
-if old and old ~= '' and old ~= ARGV[2] then
-  redis.call('ZREM', ARGV[6] .. 'u:' .. old, ARGV[4])
-end
-redis.call('HSET', KEYS[1], 'data', ARGV[1], 'uid', ARGV[2], 'exp', ARGV[3])
-redis.call('EXPIREAT', KEYS[1], ARGV[3])
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4]) end
-return 1",
-    )
-});
+static DELETE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/delete.lua")));
 
-// KEYS: session. ARGV: handle, prefix.
-static DELETE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local uid = redis.call('HGET', KEYS[1], 'uid')
-local n = redis.call('DEL', KEYS[1])
-if uid and uid ~= '' then redis.call('ZREM', ARGV[2] .. 'u:' .. uid, ARGV[1]) end
-return n",
-    )
-});
+static DELETE_ONE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/delete_one.lua")));
 
-// One session of one user. KEYS: user index, session. ARGV: uid, handle.
-static DELETE_ONE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-redis.call('ZREM', KEYS[1], ARGV[2])
-if redis.call('HGET', KEYS[2], 'uid') == ARGV[1] then return redis.call('DEL', KEYS[2]) end
-return 0",
-    )
-});
-
-// Every session of one user but `keep`. KEYS: user index. ARGV: prefix, keep handle, uid.
-static DELETE_USER: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local n = 0
-for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if h ~= ARGV[2] then
-    local key = ARGV[1] .. 's:' .. h
-    if redis.call('HGET', key, 'uid') == ARGV[3] then n = n + redis.call('DEL', key) end
-    redis.call('ZREM', KEYS[1], h)
-  end
-end
-return n",
-    )
-});
+static DELETE_USER: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/delete_user.lua")));
 
 impl RedisStore {
     /// Connects (bounded by the timeouts above) and checks the server answers.
-    pub async fn connect(target: &RedisUrl, clock: SharedClock) -> Result<Self, StoreError> {
+    pub async fn connect(
+        target: &RedisUrl,
+        clock: SharedClock,
+        deadline: Duration,
+    ) -> Result<Self, StoreError> {
         let client = redis::Client::open(target.url.as_str())?;
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(crate::db::remote_timeout() * 2 / 3))
-            .set_response_timeout(Some(crate::db::remote_timeout() * 4 / 5))
+            .set_connection_timeout(Some(deadline * 2 / 3))
+            .set_response_timeout(Some(deadline * 4 / 5))
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_min_delay(RECONNECT_MIN_DELAY)
             .set_max_delay(RECONNECT_MAX_DELAY);
-        let conn = bounded(ConnectionManager::new_with_config(client, config)).await?;
+        let conn = bounded(deadline, ConnectionManager::new_with_config(client, config)).await?;
         let store = Self {
             conn,
             prefix: target.key_prefix.as_str().into(),
             clock,
+            deadline,
         };
         store.ping().await?;
         Ok(store)
@@ -198,7 +98,16 @@ impl RedisStore {
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        bounded(redis::cmd("PING").query_async::<()>(&mut conn)).await
+        self.bounded(redis::cmd("PING").query_async::<()>(&mut conn))
+            .await
+    }
+
+    /// Runs `op` within the operation budget.
+    async fn bounded<T>(
+        &self,
+        op: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        bounded(self.deadline, op).await
     }
 
     fn session_key(&self, handle: &str) -> String {
@@ -215,34 +124,31 @@ impl RedisStore {
 }
 
 fn uid_arg(record: &Record) -> String {
-    record_user_id(record).map_or_else(String::new, |id| id.to_string())
-}
-
-fn encode(record: &Record) -> session_store::Result<Vec<u8>> {
-    serde_json::to_vec(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))
+    record::user_id(record).map_or_else(String::new, |id| id.to_string())
 }
 
 #[async_trait::async_trait]
 impl SessionStore for RedisStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = encode(record)?;
+        let data = record::encode(record)?;
         let uid = uid_arg(record);
         loop {
             let handle = hex(&id_hash(&record.id));
             let mut conn = self.conn.clone();
-            let created: i64 = bounded(
-                CREATE
-                    .key(self.session_key(&handle))
-                    .key(self.user_key(&uid))
-                    .arg(&data)
-                    .arg(&uid)
-                    .arg(self.now())
-                    .arg(record.expiry_date.unix_timestamp())
-                    .arg(&handle)
-                    .invoke_async(&mut conn),
-            )
-            .await
-            .map_err(backend)?;
+            let created: i64 = self
+                .bounded(
+                    CREATE
+                        .key(self.session_key(&handle))
+                        .key(self.user_key(&uid))
+                        .arg(&data)
+                        .arg(&uid)
+                        .arg(self.now())
+                        .arg(record.expiry_date.unix_timestamp())
+                        .arg(&handle)
+                        .invoke_async(&mut conn),
+                )
+                .await
+                .map_err(backend)?;
             if created == 1 {
                 return Ok(());
             }
@@ -255,10 +161,10 @@ impl SessionStore for RedisStore {
         let handle = hex(&id_hash(&record.id));
         let uid = uid_arg(record);
         let mut conn = self.conn.clone();
-        bounded(
+        self.bounded(
             SAVE.key(self.session_key(&handle))
                 .key(self.user_key(&uid))
-                .arg(encode(record)?)
+                .arg(record::encode(record)?)
                 .arg(&uid)
                 .arg(record.expiry_date.unix_timestamp())
                 .arg(&handle)
@@ -274,15 +180,16 @@ impl SessionStore for RedisStore {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let key = self.session_key(&hex(&id_hash(id)));
         let mut conn = self.conn.clone();
-        let (data, exp): (Option<Vec<u8>>, Option<i64>) = bounded(
-            redis::cmd("HMGET")
-                .arg(&key)
-                .arg("data")
-                .arg("exp")
-                .query_async(&mut conn),
-        )
-        .await
-        .map_err(backend)?;
+        let (data, exp): (Option<Vec<u8>>, Option<i64>) = self
+            .bounded(
+                redis::cmd("HMGET")
+                    .arg(&key)
+                    .arg("data")
+                    .arg("exp")
+                    .query_async(&mut conn),
+            )
+            .await
+            .map_err(backend)?;
         let (Some(data), Some(exp)) = (data, exp) else {
             return Ok(None);
         };
@@ -290,19 +197,13 @@ impl SessionStore for RedisStore {
         if exp <= self.now() {
             return Ok(None);
         }
-        Ok(Some(Record {
-            id: *id,
-            data: serde_json::from_slice(&data)
-                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-            expiry_date: OffsetDateTime::from_unix_timestamp(exp)
-                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-        }))
+        record::decode(id, &data, exp).map(Some)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let handle = hex(&id_hash(id));
         let mut conn = self.conn.clone();
-        bounded(
+        self.bounded(
             DELETE
                 .key(self.session_key(&handle))
                 .arg(&handle)
@@ -323,15 +224,16 @@ impl SessionIndex for RedisStore {
         let now = self.now();
         let uid = user_id.to_string();
         let mut conn = self.conn.clone();
-        let handles: Vec<String> = bounded(
-            redis::cmd("ZRANGE")
-                .arg(self.user_key(&uid))
-                .arg(format!("({now}"))
-                .arg("+inf")
-                .arg("BYSCORE")
-                .query_async(&mut conn),
-        )
-        .await?;
+        let handles: Vec<String> = self
+            .bounded(
+                redis::cmd("ZRANGE")
+                    .arg(self.user_key(&uid))
+                    .arg(format!("({now}"))
+                    .arg("+inf")
+                    .arg("BYSCORE")
+                    .query_async(&mut conn),
+            )
+            .await?;
         if handles.is_empty() {
             return Ok(Vec::new());
         }
@@ -341,7 +243,7 @@ impl SessionIndex for RedisStore {
                 .arg(self.session_key(handle))
                 .arg(&["data", "uid", "created", "exp"]);
         }
-        let rows: Vec<Fields> = bounded(pipe.query_async(&mut conn)).await?;
+        let rows: Vec<Fields> = self.bounded(pipe.query_async(&mut conn)).await?;
         let mut sessions = Vec::with_capacity(rows.len());
         for (handle, row) in handles.into_iter().zip(rows) {
             // Gone meanwhile, expired, or (stale index entry) someone else's: not listed.
@@ -369,15 +271,16 @@ impl SessionIndex for RedisStore {
         }
         let uid = user_id.to_string();
         let mut conn = self.conn.clone();
-        let n: i64 = bounded(
-            DELETE_ONE
-                .key(self.user_key(&uid))
-                .key(self.session_key(handle))
-                .arg(&uid)
-                .arg(handle)
-                .invoke_async(&mut conn),
-        )
-        .await?;
+        let n: i64 = self
+            .bounded(
+                DELETE_ONE
+                    .key(self.user_key(&uid))
+                    .key(self.session_key(handle))
+                    .arg(&uid)
+                    .arg(handle)
+                    .invoke_async(&mut conn),
+            )
+            .await?;
         Ok(n == 1)
     }
 
@@ -389,7 +292,7 @@ impl SessionIndex for RedisStore {
         let uid = user_id.to_string();
         let keep = keep.map(|id| hex(&id_hash(id))).unwrap_or_default();
         let mut conn = self.conn.clone();
-        bounded(
+        self.bounded(
             DELETE_USER
                 .key(self.user_key(&uid))
                 .arg(&*self.prefix)
@@ -409,25 +312,27 @@ impl SessionIndex for RedisStore {
         let mut cursor: u64 = 0;
         let mut removed = 0;
         loop {
-            let (next, keys): (u64, Vec<String>) = bounded(
-                redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&pattern)
-                    .arg("COUNT")
-                    .arg(500)
-                    .query_async(&mut conn),
-            )
-            .await?;
-            for key in keys {
-                let n: u64 = bounded(
-                    redis::cmd("ZREMRANGEBYSCORE")
-                        .arg(&key)
-                        .arg("-inf")
-                        .arg(now)
+            let (next, keys): (u64, Vec<String>) = self
+                .bounded(
+                    redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&pattern)
+                        .arg("COUNT")
+                        .arg(500)
                         .query_async(&mut conn),
                 )
                 .await?;
+            for key in keys {
+                let n: u64 = self
+                    .bounded(
+                        redis::cmd("ZREMRANGEBYSCORE")
+                            .arg(&key)
+                            .arg("-inf")
+                            .arg(now)
+                            .query_async(&mut conn),
+                    )
+                    .await?;
                 removed += n;
             }
             if next == 0 {

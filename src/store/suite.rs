@@ -6,9 +6,10 @@
 
 use crate::clock::SystemClock;
 use crate::db::testing::TestDb;
-use crate::db::Database;
-use crate::store::{AnyStore, PgStore, SqliteStore};
+use crate::db::{scratch, Pool};
+use crate::store::{AnyStore, RedisStore, SqlStore};
 use std::collections::HashMap;
+use std::sync::Arc;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
@@ -16,8 +17,8 @@ pub struct Fixture {
     pub store: AnyStore,
     /// SQL stores: their database, dropped by `finish`.
     db: Option<TestDb>,
-    /// Redis: the server and the test's own key prefix, whose keys `finish` deletes.
-    redis: Option<(String, String)>,
+    /// Redis: the test's own key prefix, whose keys `finish` deletes.
+    redis_prefix: Option<String>,
 }
 
 impl Fixture {
@@ -25,28 +26,26 @@ impl Fixture {
         if let Some(db) = self.db {
             db.finish().await;
         }
-        if let Some((url, prefix)) = self.redis {
-            let client = redis::Client::open(url).unwrap();
-            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{prefix}*"))
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            if !keys.is_empty() {
-                let _: () = redis::cmd("DEL")
-                    .arg(keys)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap();
-            }
+        if let Some(prefix) = self.redis_prefix {
+            scratch::drop_redis_prefix(&prefix).await;
+        }
+    }
+
+    fn sql(db: TestDb) -> Self {
+        Fixture {
+            store: AnyStore::Sql(Arc::new(SqlStore::new(
+                db.db.clone(),
+                Arc::new(SystemClock),
+            ))),
+            db: Some(db),
+            redis_prefix: None,
         }
     }
 }
 
 pub async fn sqlite() -> Fixture {
     let db = TestDb::sqlite().await;
-    let Database::Sqlite(pool) = &db.db else {
+    let Pool::Sqlite(pool) = db.db.pool() else {
         unreachable!()
     };
     // SQLite's sessions reference users: the suite's users 7 and 8 must exist.
@@ -61,48 +60,29 @@ pub async fn sqlite() -> Fixture {
         .unwrap();
     }
     // Loads go through the same-thread reader, as in the server.
-    assert!(db.reader.is_some());
-    let store = SqliteStore::new(pool.clone(), std::sync::Arc::new(SystemClock))
-        .with_reader(db.reader.clone());
-    Fixture {
-        store: AnyStore::Sqlite(std::sync::Arc::new(store)),
-        db: Some(db),
-        redis: None,
-    }
+    assert!(db.db.reader().is_some());
+    Fixture::sql(db)
 }
 
 pub async fn postgres() -> Fixture {
-    let db = TestDb::postgres().await;
-    let Database::Postgres(pool) = &db.db else {
-        unreachable!()
-    };
-    let store = PgStore::new(pool.clone(), std::sync::Arc::new(SystemClock));
-    Fixture {
-        store: AnyStore::Postgres(std::sync::Arc::new(store)),
-        db: Some(db),
-        redis: None,
-    }
+    Fixture::sql(TestDb::postgres().await)
 }
 
-/// Redis tests share the server in `LATCHKEY_TEST_REDIS_URL` (default: this project's
-/// machines' `redis://127.0.0.1:6379`), each under its own key prefix.
+/// Redis tests share the test Redis, each under its own key prefix.
 pub async fn redis() -> Fixture {
-    let base = std::env::var("LATCHKEY_TEST_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let prefix = format!(
-        "lk_test_{}:",
-        crate::store::handle(&Id::default())[..12].to_owned()
-    );
-    let target = crate::store::RedisUrl::parse(&format!("{base}?key_prefix={prefix}")).unwrap();
-    let store = crate::store::RedisStore::connect(&target, std::sync::Arc::new(crate::clock::SystemClock))
-        .await
-        .unwrap_or_else(|e| {
-            panic!("Redis is not reachable at {base} ({e}): start one, or point LATCHKEY_TEST_REDIS_URL at one")
-        });
+    let (url, prefix) = scratch::redis_prefix().await;
+    let target = crate::config::RedisUrl::parse(&url).unwrap();
+    let store = RedisStore::connect(
+        &target,
+        Arc::new(SystemClock),
+        crate::config::DEFAULT_TIMEOUT,
+    )
+    .await
+    .unwrap();
     Fixture {
-        store: AnyStore::Redis(std::sync::Arc::new(store)),
+        store: AnyStore::Redis(Arc::new(store)),
         db: None,
-        redis: Some((target.url, prefix)),
+        redis_prefix: Some(prefix),
     }
 }
 
@@ -246,7 +226,7 @@ store_suite!(redis_store, crate::store::suite::redis);
 async fn sqlite_loads_the_password_version_with_the_session_and_never_stores_it() {
     use tower_sessions::SessionStore;
     let f = sqlite().await;
-    let Some(Database::Sqlite(pool)) = f.db.as_ref().map(|d| &d.db) else {
+    let Some(Pool::Sqlite(pool)) = f.db.as_ref().map(|d| d.db.pool()) else {
         unreachable!()
     };
     sqlx::query("UPDATE users SET password_version = 3 WHERE id = 7")

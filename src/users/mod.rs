@@ -3,7 +3,8 @@
 //! Stores only PHC hash strings; hashing itself lives in `auth::password`. Each statement is
 //! written once, in SQL that SQLite and PostgreSQL both accept, and run by `on_db!`.
 
-use crate::db::{on_db, Database, SqliteReader};
+use crate::db::{on_db, Database};
+use crate::limits::MAX_USERNAME_CHARS;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,8 +26,6 @@ pub enum UserError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
-
-pub const MAX_USERNAME_CHARS: usize = 64;
 
 /// Usernames are short, printable and unambiguous: ASCII letters, digits and `. _ - @`.
 pub fn validate_username(name: &str) -> Result<(), UserError> {
@@ -71,13 +70,9 @@ pub async fn find_by_username(db: &Database, username: &str) -> Result<Option<Us
 const PASSWORD_VERSION: &str = "SELECT password_version FROM users WHERE id = ?";
 
 /// The user's current password version, or `None` if the user no longer exists. Asked on
-/// every logged-in request: through `reader` (same thread) when there is one.
-pub async fn password_version(
-    db: &Database,
-    reader: Option<&SqliteReader>,
-    id: i64,
-) -> Result<Option<i64>, sqlx::Error> {
-    if let Some(reader) = reader {
+/// every logged-in request: through the same-thread reader when there is one.
+pub async fn password_version(db: &Database, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    if let Some(reader) = db.reader() {
         match reader.password_version(PASSWORD_VERSION, id) {
             Ok(version) => return Ok(version),
             Err(err) => tracing::debug!(error = %err, "same-thread read failed; using the pool"),

@@ -1,7 +1,7 @@
 //! The front end's files: hashed names and a year of immutable caching when cargo-leptos wrote
 //! a hash file beside the binary; plain names and revalidation otherwise.
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::header::CACHE_CONTROL;
 use reqwest::StatusCode;
 
@@ -13,7 +13,7 @@ fn site(dir: &std::path::Path, css_name: &str) -> String {
     dir.join("site").display().to_string()
 }
 
-async fn cache_control(app: &TestApp, path: &str) -> String {
+async fn cache_control(app: &Site, path: &str) -> String {
     let res = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "{path}");
     res.headers()[CACHE_CONTROL].to_str().unwrap().to_owned()
@@ -62,7 +62,7 @@ async fn without_a_hash_file_names_are_plain_and_revalidated() {
     let dir = tempfile::tempdir().unwrap();
     let root = site(dir.path(), "latchkey.css");
     let root_line = format!("site-root = {root:?}");
-    let app = TestApp::spawn_in_process(&[("site-root = \"target/site\"", &root_line)]).await;
+    let app = InProcessApp::spawn(&[("site-root = \"target/site\"", &root_line)]).await;
     let (status, _, html) = app.home(None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("/pkg/latchkey.css"), "{html}");

@@ -1,4 +1,4 @@
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! process stays up and recovers without a restart; sessions survive. Also `kill -9` and
 //! graceful shutdown. The stores that are stopped here are the tests' own (see `servers`).
 
-use crate::helpers::*;
+use crate::common::*;
 use crate::servers::{OwnPostgres, OwnRedis};
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
@@ -33,11 +33,11 @@ async fn store_is_down(app: &TestApp, cookie: &str) {
     assert_eq!(health.status(), StatusCode::OK);
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    // The operator learns why from the log.
+    // The operator learns why from the log: the page's session load failed at the store.
     assert!(
         app.log()
             .iter()
-            .any(|l| l.contains("ERROR") && l.contains("fail")),
+            .any(|l| l.contains("ERROR") && l.contains("session store failure")),
         "{:#?}",
         app.log()
     );

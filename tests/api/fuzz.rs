@@ -1,7 +1,7 @@
 //! Property tests: arbitrary login bodies and cookie headers never crash the server or get a
 //! 5xx (SECURITY.md item 18).
 
-use crate::helpers::*;
+use crate::common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -10,7 +10,7 @@ fn check(method: &str, path: &str, cases: u32, strategy: impl Strategy<Value = (
         .enable_all()
         .build()
         .unwrap();
-    let app = rt.block_on(TestApp::spawn_in_process(&[
+    let app = rt.block_on(InProcessApp::spawn(&[
         (
             "max-failures-per-account = 5",
             "max-failures-per-account = 100000",

@@ -1,7 +1,7 @@
 //! Black-box tests: each starts the real `latchkey` binary on a random port with its own
 //! temporary SQLite file, and talks to it over HTTP like a browser or an attacker would.
 
-mod helpers;
+mod common;
 mod servers;
 
 mod anonymous;
@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod faults;
 mod fuzz;
+mod load;
 mod login;
 mod logout;
 mod no_js;

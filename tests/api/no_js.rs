@@ -1,6 +1,6 @@
 //! JavaScript off: the same forms work as plain POST + redirect.
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";

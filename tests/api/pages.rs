@@ -1,7 +1,7 @@
 //! `GET /` is rendered once per audience (anonymous, or each user) and then reassembled from
 //! that render around a fresh nonce: the answers must be indistinguishable from fresh renders.
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 

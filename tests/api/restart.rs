@@ -1,4 +1,4 @@
-use crate::helpers::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn sessions_survive_a_server_restart() {

@@ -1,6 +1,6 @@
 //! Session id, cookie, request and header defences (SECURITY.md items 1-5, 8, 12, 13).
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -35,7 +35,6 @@ async fn malformed_oversized_and_duplicated_cookies_are_anonymous_not_errors() {
         format!("{COOKIE}=AAAAAAAAAAAAAAAAAAAAAA; {COOKIE}=BBBBBBBBBBBBBBBBBBBBBB"),
         COOKIE.to_string(),
         ";;;==;".into(),
-        format!("{COOKIE}=\u{7f}"),
     ];
     for cookie in cases {
         let res = app
@@ -43,8 +42,8 @@ async fn malformed_oversized_and_duplicated_cookies_are_anonymous_not_errors() {
             .get(app.url("/"))
             .header("cookie", cookie.as_str())
             .send()
-            .await;
-        let Ok(res) = res else { continue }; // a header the client itself refuses to send
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{:.60}", cookie);
         let body = res.text().await.unwrap();
         assert!(body.contains(r#"name="password""#), "{:.60}", cookie);
@@ -57,6 +56,22 @@ async fn malformed_oversized_and_duplicated_cookies_are_anonymous_not_errors() {
             .unwrap();
         assert_eq!(api.status(), StatusCode::OK);
         assert_eq!(api.text().await.unwrap(), "null");
+    }
+    // Bytes no HTTP client library will put in a header, sent as they are.
+    for cookie in [&b"\x7f"[..], b"\xff\xfe", b"\x01\x02"] {
+        let mut request =
+            format!("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: {COOKIE}=")
+                .into_bytes();
+        request.extend_from_slice(cookie);
+        request.extend_from_slice(b"\r\n\r\n");
+        let (status, body) = app.raw(&request).await;
+        assert!(
+            status == 200 || status == 400,
+            "cookie bytes {cookie:?}: {status}"
+        );
+        if status == 200 {
+            assert!(body.contains(r#"name="password""#), "{cookie:?}");
+        }
     }
     assert_eq!(app.session_count().await, 0);
 }
@@ -75,16 +90,11 @@ async fn session_ids_are_128_bit_random_and_unique() {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert!(seen.insert(value));
     }
-    // And the generator itself, 10,000 times.
-    let ids: std::collections::HashSet<_> = (0..10_000)
-        .map(|_| tower_sessions::session::Id::default())
-        .collect();
-    assert_eq!(ids.len(), 10_000);
 }
 
 #[tokio::test]
 async fn same_site_strict_is_configurable() {
-    let app = TestApp::spawn_in_process(&[("same-site = \"lax\"", "same-site = \"strict\"")]).await;
+    let app = InProcessApp::spawn(&[("same-site = \"lax\"", "same-site = \"strict\"")]).await;
     let res = app.login(DEMO_USER, DEMO_PASSWORD, None).await;
     let c = session_cookie(res.headers()).unwrap();
     assert_eq!(c.attr("SameSite"), Some(Some("Strict")));

@@ -1,7 +1,7 @@
 //! The user's own sessions: list, revoke, log out everywhere else, change password
 //! (SECURITY.md items 14-15).
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 async fn login_as_browser(app: &TestApp, user_agent: &str) -> String {
@@ -191,10 +191,16 @@ async fn a_login_that_raced_a_password_change_dies_on_its_next_request() {
     // The race: a login verified with the old password inserts its session just after the
     // password change deleted every other session. Recreate that end state directly: a live
     // session, and the password changed without touching the sessions table.
-    let app = TestApp::spawn_in_process(&[]).await;
+    let app = InProcessApp::spawn(&[]).await;
     let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     let url = format!("sqlite://{}/latchkey.db", app.data.path().display());
-    let db = latchkey::db::Database::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap());
+    let db = latchkey::db::Database::connect(&latchkey::config::DatabaseConfig {
+        url,
+        max_connections: 1,
+        timeout: latchkey::config::DEFAULT_TIMEOUT,
+    })
+    .await
+    .unwrap();
     latchkey::users::set_password_hash(
         &db,
         DEMO_USER,

@@ -1,6 +1,6 @@
 //! Several instances sharing one session store: PostgreSQL, Redis, and users on PostgreSQL too.
 
-use crate::helpers::*;
+use crate::common::*;
 use std::sync::Arc;
 
 /// Two instances started with `spawn` (and one users database): what one does to a session,

@@ -1,6 +1,6 @@
 //! Login throttling, timing and password limits (SECURITY.md items 9-11).
 
-use crate::helpers::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ const PROXIED: &[(&str, &str)] = &[
     ),
 ];
 
-async fn login_from(app: &TestApp, ip: &str, user: &str, password: &str) -> reqwest::Response {
+async fn login_from(app: &Site, ip: &str, user: &str, password: &str) -> reqwest::Response {
     let forwarded = format!("203.0.113.250, {ip}");
     app.post_form(
         "/api/login",
@@ -31,7 +31,7 @@ async fn login_from(app: &TestApp, ip: &str, user: &str, password: &str) -> reqw
 
 #[tokio::test]
 async fn an_account_is_throttled_identically_whether_or_not_it_exists() {
-    let app = TestApp::spawn_in_process(PROXIED).await;
+    let app = InProcessApp::spawn(PROXIED).await;
     let mut answers = Vec::new();
     for user in [DEMO_USER, "no-such-user"] {
         for attempt in 0..3 {
@@ -82,7 +82,7 @@ async fn an_account_is_throttled_identically_whether_or_not_it_exists() {
 
 #[tokio::test]
 async fn a_client_address_is_throttled_across_accounts() {
-    let app = TestApp::spawn_in_process(PROXIED).await;
+    let app = InProcessApp::spawn(PROXIED).await;
     for i in 0..6 {
         let res = login_from(&app, "192.0.2.7", &format!("guess{i}"), "wrong").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -102,7 +102,7 @@ async fn a_client_address_is_throttled_across_accounts() {
 #[tokio::test]
 async fn without_a_trusted_proxy_forwarded_headers_are_ignored() {
     // Default config: no trusted header, 50 failures per address.
-    let app = TestApp::spawn_in_process(&[(
+    let app = InProcessApp::spawn(&[(
         "max-failures-per-address = 50",
         "max-failures-per-address = 4",
     )])
@@ -118,7 +118,7 @@ async fn without_a_trusted_proxy_forwarded_headers_are_ignored() {
 
 #[tokio::test]
 async fn a_throttled_plain_form_post_shows_the_wait_on_the_page() {
-    let app = TestApp::spawn_in_process(PROXIED).await;
+    let app = InProcessApp::spawn(PROXIED).await;
     for _ in 0..3 {
         login_from(&app, "198.51.100.1", DEMO_USER, "wrong").await;
     }
@@ -143,7 +143,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::test]
 async fn unknown_user_and_wrong_password_take_the_same_time() {
-    let app = TestApp::spawn_in_process(&[
+    let app = InProcessApp::spawn(&[
         (
             "max-failures-per-account = 5",
             "max-failures-per-account = 1000",
@@ -196,7 +196,7 @@ async fn long_unicode_passwords_work() {
 
 #[tokio::test]
 async fn only_the_last_forwarded_entry_counts_even_across_header_lines() {
-    let app = TestApp::spawn_in_process(PROXIED).await;
+    let app = InProcessApp::spawn(PROXIED).await;
     // A client forges its own X-Forwarded-For line; our proxy appends another with the truth.
     for i in 0..6 {
         let res = app

@@ -1,15 +1,11 @@
 //! A bounded load test on loopback: 500 concurrent logged-in clients spread over two instances
 //! that share their stores; every response must succeed and greet its own user (no cross-talk).
-//! A test binary of its own, so that it runs alone rather than beside the API tests: the load
-//! is the point, other tests' load would only be noise.
+//! Ignored by a plain `cargo test`: `scripts/test` runs them on their own afterwards
+//! (`cargo test --features ssr --test api -- --ignored`), because the load is the point and the
+//! other tests' load would only be noise.
 
-// The API tests' helpers; this binary uses only some of them.
-#[allow(dead_code)]
-#[path = "api/helpers.rs"]
-mod helpers;
-
+use crate::common::*;
 use argon2::password_hash::{PasswordHasher, SaltString};
-use helpers::*;
 use reqwest::StatusCode;
 use std::sync::Arc;
 
@@ -125,6 +121,7 @@ fn insert_users_sql(hash: &str) -> Vec<String> {
 }
 
 #[tokio::test]
+#[ignore = "a load test: scripts/test runs it alone"]
 async fn five_hundred_clients_over_two_instances_sharing_postgres() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let (url, schema) = postgres_schema().await;
@@ -150,6 +147,7 @@ async fn five_hundred_clients_over_two_instances_sharing_postgres() {
 }
 
 #[tokio::test]
+#[ignore = "a load test: scripts/test runs it alone"]
 async fn five_hundred_clients_over_two_instances_sharing_redis() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let (store, prefix) = redis_prefix().await;

@@ -1,0 +1,148 @@
+//! Who is asking: the typed session, the client address and user agent, as an axum extractor
+//! ([`Caller`]), used by the server functions and by the page cache alike.
+
+use crate::auth::session::{AuthSession, Deadlines};
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use leptos::prelude::*;
+use std::net::{IpAddr, SocketAddr};
+
+/// The caller, as far as throttling and the sessions page care.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// The address as throttling counts it (see [`throttle_key`]).
+    pub address: String,
+    pub user_agent: Option<String>,
+}
+
+/// One request's view of the app: the shared state, the typed session and the client.
+pub struct Caller {
+    pub state: AppState,
+    pub session: AuthSession,
+    pub client: Client,
+}
+
+/// An extractor's refusal, as a server-function error: the status and the JSON error.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        (self.status(), axum::Json(self)).into_response()
+    }
+}
+
+/// The typed session over the session layer's (zero2prod's pattern: handlers never read the
+/// raw key-value session).
+impl FromRequestParts<AppState> for AuthSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Some(session) = parts.extensions.get::<tower_sessions::Session>().cloned() else {
+            tracing::error!("session layer missing");
+            return Err(AppError::Internal);
+        };
+        Ok(AuthSession::new(
+            session,
+            state.clock.clone(),
+            Deadlines::from_config(&state.config.session),
+        ))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let session = AuthSession::from_request_parts(parts, state).await?;
+        let client = client(parts, state.config.security.trusted_proxy_header.as_deref());
+        Ok(Self {
+            state: state.clone(),
+            session,
+            client,
+        })
+    }
+}
+
+impl Caller {
+    /// The caller of the server function being run.
+    pub async fn extract() -> Result<Self, AppError> {
+        let Some(state) = use_context::<AppState>() else {
+            tracing::error!("app state missing from the Leptos context");
+            return Err(AppError::Internal);
+        };
+        leptos_axum::extract_with_state(&state).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot read the request");
+            AppError::Internal
+        })
+    }
+}
+
+/// Who the page is for, as the page cache decided for this request: `None` for anonymous, or
+/// the store failure that prevented deciding. The `current_user` server function answers from
+/// it during this request's render, so the session is checked once per request, not twice.
+#[derive(Debug, Clone)]
+pub struct KnownUser(pub Result<Option<String>, AppError>);
+
+/// The [`KnownUser`] of the request being rendered, if the page cache decided one.
+pub fn known_user() -> Option<Result<Option<String>, AppError>> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<KnownUser>()
+        .map(|known| known.0.clone())
+}
+
+/// For the reads a page makes while rendering: a server-side failure (store down) gives the
+/// page itself that status (503), not a 200 with an error message in it. (Over HTTP the error
+/// middleware sets the same status; form posts never call these.)
+pub fn page_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        if err.status().is_server_error() {
+            if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+                options.set_status(err.status());
+            }
+        }
+    }
+    result
+}
+
+/// The address as throttling counts it: IPv6 clients by their /64 (one host usually holds a
+/// whole /64, so counting single addresses would hand out fresh limits for free).
+fn throttle_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        v4 => v4.to_string(),
+    }
+}
+
+/// The client address (from the trusted proxy header only if one is configured, else the TCP
+/// peer) and the user agent.
+fn client(parts: &Parts, trusted_header: Option<&str>) -> Client {
+    // The *last* entry of the *last* header line is the one our proxy wrote; anything before
+    // it came from the client and may be forged.
+    let from_proxy = trusted_header
+        .and_then(|h| parts.headers.get_all(h).iter().next_back())
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    Client {
+        address: from_proxy
+            .or(peer)
+            .map_or_else(|| "unknown".into(), throttle_key),
+        user_agent: parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}

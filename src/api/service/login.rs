@@ -1,0 +1,108 @@
+//! Logging in and out, and who is logged in.
+
+use crate::api::context::Caller;
+use crate::auth::session::{AuthSession, SessionUser};
+use crate::error::{AppError, InputError};
+use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS};
+use crate::state::AppState;
+use crate::users;
+
+pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<String, AppError> {
+    let Caller {
+        state,
+        session,
+        client,
+    } = caller;
+    // Refuse absurd input before it costs a hash, a query or a throttle slot.
+    check_password_length(password)?;
+    if username.chars().count() > MAX_USERNAME_CHARS {
+        return Err(AppError::BadInput(InputError::UsernameTooLong));
+    }
+    let attempt = state.throttle.begin(username, &client.address).await?;
+    let Some(user) = verify(state, username, password).await? else {
+        tracing::info!(event = "login_failed", "login failed");
+        return Err(AppError::InvalidCredentials);
+    };
+    // A correct password: the attempt is taken back and the account's count cleared.
+    state.throttle.succeeded(attempt).await?;
+    session.log_in(&user, client.user_agent.as_deref()).await?;
+    tracing::info!(event = "login", user_id = user.id, "login succeeded");
+    Ok(user.name)
+}
+
+/// The user with these credentials, or `None`. Unknown users are verified against a dummy
+/// hash: same work, same answer, same time as a wrong password.
+pub(super) async fn verify(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Option<SessionUser>, AppError> {
+    let user = users::find_by_username(&state.db, username).await?;
+    let verified = state
+        .hasher
+        .verify(
+            password.to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
+    Ok(user.filter(|_| verified).map(|u| SessionUser {
+        id: u.id,
+        name: u.username,
+        password_version: u.password_version,
+    }))
+}
+
+pub(super) fn check_password_length(password: &str) -> Result<(), AppError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::BadInput(InputError::PasswordTooLong));
+    }
+    Ok(())
+}
+
+/// The session's user, if the session is alive and the user's password has not changed since
+/// it logged in (a login that raced a password change dies here, on its next request).
+pub async fn authenticated(
+    state: &AppState,
+    session: &AuthSession,
+) -> Result<Option<SessionUser>, AppError> {
+    let Some(user) = session.user().await? else {
+        return Ok(None);
+    };
+    // Read with the session when the store could (SQLite), else asked here.
+    let current = match session.password_version_now().await {
+        Some(read_with_session) => read_with_session,
+        None => users::password_version(&state.db, user.id).await?,
+    };
+    if current != Some(user.password_version) {
+        tracing::info!(
+            event = "session_invalidated",
+            user_id = user.id,
+            "session predates a password change"
+        );
+        session.log_out().await?;
+        return Ok(None);
+    }
+    Ok(Some(user))
+}
+
+/// The logged-in user, or [`AppError::Unauthenticated`].
+pub(super) async fn require_user(caller: &Caller) -> Result<SessionUser, AppError> {
+    authenticated(&caller.state, &caller.session)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
+pub async fn current_user(caller: &Caller) -> Result<Option<String>, AppError> {
+    Ok(authenticated(&caller.state, &caller.session)
+        .await?
+        .map(|u| u.name))
+}
+
+pub async fn logout(session: &AuthSession) -> Result<(), AppError> {
+    let user = session.user().await?;
+    session.log_out().await?;
+    if let Some(user) = user {
+        tracing::info!(event = "logout", user_id = user.id, "logout");
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Changing the password from the sessions page.
+
+use super::login::{check_password_length, require_user, verify};
+use crate::api::context::Caller;
+use crate::auth::password::validate_new_password;
+use crate::error::{AppError, InputError};
+use crate::store::SessionIndex;
+use crate::users;
+
+pub async fn change_password(
+    caller: &Caller,
+    current: &str,
+    new: &str,
+    confirm: &str,
+) -> Result<(), AppError> {
+    let user = require_user(caller).await?;
+    let Caller {
+        state,
+        session,
+        client,
+    } = caller;
+    check_password_length(current)?;
+    validate_new_password(new).map_err(|_| AppError::BadInput(InputError::NewPasswordPolicy))?;
+    if new != confirm {
+        return Err(AppError::BadInput(InputError::PasswordsDiffer));
+    }
+    // Guessing the current password from a stolen session is throttled like a login.
+    let attempt = state.throttle.begin(&user.name, &client.address).await?;
+    if verify(state, &user.name, current).await?.is_none() {
+        tracing::info!(
+            event = "password_change_failed",
+            user_id = user.id,
+            "wrong current password"
+        );
+        return Err(AppError::BadInput(InputError::WrongCurrentPassword));
+    }
+    state.throttle.succeeded(attempt).await?;
+    let hash = state.hasher.hash(new.to_owned()).await?;
+    let (_, version) = users::set_password_hash(&state.db, &user.name, &hash).await?;
+    // Everyone else out, then a fresh id for this session.
+    let ended = state
+        .sessions
+        .delete_user_sessions(user.id, session.id().as_ref())
+        .await?;
+    session.renew(version).await?;
+    tracing::info!(
+        event = "password_changed",
+        user_id = user.id,
+        other_sessions_ended = ended,
+        "password changed"
+    );
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The file's shape: latchkey's own tables, with their defaults. Unknown keys are errors.
+
+use super::SameSite;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The app's tables. `package` is the Leptos table, parsed by `leptos_config`, so it is skipped here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct FileConfig {
+    #[serde(default, rename = "package")]
+    _package: Option<toml::Value>,
+    #[serde(default)]
+    pub session: FileSession,
+    #[serde(default)]
+    pub database: FileDatabase,
+    #[serde(default)]
+    pub security: FileSecurity,
+    #[serde(default)]
+    pub throttle: FileThrottle,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub(super) struct FileSession {
+    pub cookie_name: String,
+    pub lifetime_seconds: u64,
+    pub idle_timeout_seconds: u64,
+    pub signed: bool,
+    pub signing_key_file: PathBuf,
+    pub store: String,
+    pub secure: SecureSetting,
+    pub same_site: SameSite,
+    pub cleanup_interval_seconds: u64,
+}
+
+impl Default for FileSession {
+    fn default() -> Self {
+        Self {
+            cookie_name: "latchkey_session".into(),
+            lifetime_seconds: 24 * 3600,
+            // OWASP's range for low-risk applications is 15-30 minutes of inactivity.
+            idle_timeout_seconds: 30 * 60,
+            signed: false,
+            signing_key_file: "data/session.key".into(),
+            store: String::new(),
+            secure: SecureSetting::Auto,
+            same_site: SameSite::Lax,
+            cleanup_interval_seconds: 600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum SecureSetting {
+    /// `Secure` everywhere except DEV (plain-HTTP development on localhost).
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub(super) struct FileDatabase {
+    pub url: String,
+    pub max_connections: u32,
+    pub timeout_ms: u64,
+}
+
+impl Default for FileDatabase {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/latchkey.db".into(),
+            max_connections: 8,
+            timeout_ms: super::DEFAULT_TIMEOUT.as_millis() as u64,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub(super) struct FileSecurity {
+    pub max_concurrent_hashes: usize,
+    pub max_body_bytes: usize,
+    pub trusted_proxy_header: String,
+}
+
+impl Default for FileSecurity {
+    fn default() -> Self {
+        Self {
+            // One hash per core keeps the CPU busy without queueing page requests behind hashes.
+            max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_body_bytes: 16 * 1024,
+            trusted_proxy_header: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub(super) struct FileThrottle {
+    pub window_seconds: u64,
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+}
+
+impl Default for FileThrottle {
+    fn default() -> Self {
+        Self {
+            window_seconds: 15 * 60,
+            max_failures_per_account: 5,
+            max_failures_per_address: 50,
+        }
+    }
+}

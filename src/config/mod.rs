@@ -1,0 +1,121 @@
+//! Configuration: `Leptos.toml` + environment → one typed, validated [`Config`].
+//!
+//! Read once at start-up and passed down; nothing deeper in the app reads the environment.
+//! Leptos's own options come from the file's first table, `[package.metadata.leptos]`, with the
+//! usual `LEPTOS_*` overrides (via `leptos_config`). Our tables follow it (`[session]`,
+//! `[database]`, `[security]`) and are parsed here with unknown keys rejected, so a typo is a
+//! start-up error that names the key instead of a silently ignored setting.
+//!
+//! The bottom layer: imports nothing from the crate. `file` is the file's shape, `resolve`
+//! checks it, `urls` knows the database and store URLs;
+//! `Config::load` and `Config::parse` live in `resolve`.
+
+mod file;
+mod resolve;
+pub mod urls;
+
+pub use urls::RedisUrl;
+
+use leptos::config::{Env, LeptosOptions};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default of `[database] timeout-ms`: the budget of one PostgreSQL or Redis operation.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1500);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration in {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("invalid configuration: {key}: {message}")]
+    Key { key: &'static str, message: String },
+}
+
+/// Everything the server needs, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub leptos: LeptosOptions,
+    pub session: SessionConfig,
+    pub database: DatabaseConfig,
+    pub security: SecurityConfig,
+    pub throttle: ThrottleConfig,
+    /// Running under `cargo leptos watch` (live reload): the CSP must allow its WebSocket.
+    pub watch: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub cookie_name: String,
+    /// How long a login lasts (absolute, from the moment of login). The tutorial's `maxAge`.
+    pub lifetime: Duration,
+    /// A session unused this long ends (server-side), even before `lifetime`.
+    pub idle_timeout: Duration,
+    /// Sign the cookie (HMAC) with a key from `LATCHKEY_SESSION_KEY` or `signing_key_file`.
+    pub signed: bool,
+    pub signing_key_file: PathBuf,
+    /// Where sessions live.
+    pub store: StoreKind,
+    pub secure: bool,
+    pub same_site: SameSite,
+    /// How often expired session records are purged from the store.
+    pub cleanup_interval: Duration,
+}
+
+/// The session store `[session] store` / `SESSION_STORE_URL` chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreKind {
+    /// The users database (SQLite or PostgreSQL), the default.
+    UsersDatabase,
+    /// A PostgreSQL database of its own.
+    Postgres(String),
+    Redis(RedisUrl),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SameSite {
+    Lax,
+    Strict,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+    /// PostgreSQL and Redis: the longest one operation may take, waiting for a connection
+    /// included; beyond it the request gets a 503.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    /// At most this many Argon2 hashes run at once (each holds 19 MiB); further logins queue.
+    pub max_concurrent_hashes: usize,
+    /// Request bodies larger than this are refused (413) before anything reads them.
+    pub max_body_bytes: usize,
+    /// Behind a reverse proxy: the header carrying the client address (its last entry is
+    /// used, the one our proxy appended). Empty: the TCP peer address, headers ignored.
+    pub trusted_proxy_header: Option<String>,
+    /// The base64 signing key from `LATCHKEY_SESSION_KEY`, if set.
+    pub session_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ThrottleConfig {
+    pub window: Duration,
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+}
+
+impl Config {
+    /// `true` in development: demo user, non-`Secure` cookie by default.
+    pub fn is_dev(&self) -> bool {
+        matches!(self.leptos.env, Env::DEV)
+    }
+}

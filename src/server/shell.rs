@@ -1,0 +1,46 @@
+//! The HTML document around the app, rendered on the server only, with its
+//! Content-Security-Policy.
+
+use super::{assets, headers};
+use crate::app::App;
+use crate::state::AppState;
+use leptos::prelude::*;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    set_content_security_policy();
+    let css = assets::stylesheet_href(&options);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <title>"latchkey"</title>
+                <link rel="stylesheet" href=css/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options islands=true/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// leptos_axum gives every page render a fresh nonce and puts it on each inline script it
+/// writes; the policy allows exactly those. Set here, before the first byte is streamed.
+fn set_content_security_policy() {
+    let (Some(nonce), Some(response), Some(state)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<AppState>(),
+    ) else {
+        return;
+    };
+    let policy = headers::content_security_policy(&state.config, &nonce);
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
