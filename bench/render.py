@@ -63,6 +63,16 @@ targets.append(("Front end WASM + JS ≤ 100 KB brotli", f"{wasm_js / 1024:.0f} 
 if "hydration_ms" in r:
     targets.append(("Login form interactive ≤ 300 ms after navigation", f"median {r['hydration_ms']['median']:.0f} ms, max {r['hydration_ms']['max']:.0f} ms over {r['hydration_ms']['runs']} loads"))
 lines += ["| Target | Measured |", "|---|---|"] + [f"| {t} | {m} |" for t, m in targets]
+cmp = r.get("baseline_comparison")
+if cmp:
+    lines += ["", "This build against the saved earlier build (`bench/run --baseline DIR`), alternating, each on a "
+              "fresh database with 1,000 sessions; the spread between one build's rounds is the run-to-run noise.", "",
+              "| Build · round | anonymous req/s | logged-in req/s | logged-in CPU µs/req | logged-in p99 ms |",
+              "|---|---:|---:|---:|---:|"]
+    for label in ("baseline", "current"):
+        for i, m in enumerate(cmp[label]):
+            lines.append(f"| {label} · {i + 1} | {m['anon_get']['rps']:,.0f} | {m['user_get']['rps']:,.0f} | "
+                         f"{m['user_get']['cpu_us_per_req']:.1f} | {m['user_get']['p99_ms']:.2f} |")
 table = "\n".join(lines)
 
 # A horizontal bar chart of req/s per scenario (log-free, plain SVG).

@@ -2,7 +2,9 @@
 //! throttle and clock, opened once from the configuration.
 
 use crate::auth::demo;
+use crate::auth::device::DeviceCookies;
 use crate::auth::password::PasswordHasher;
+use crate::auth::secret::Secret;
 use crate::auth::throttle::Throttle;
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -26,6 +28,9 @@ pub struct Shared {
     pub hasher: Arc<PasswordHasher>,
     pub throttle: Arc<Throttle>,
     pub clock: SharedClock,
+    /// Signs cookies; keys the throttle's and the device cookies' MACs.
+    pub secret: Secret,
+    pub devices: DeviceCookies,
     /// DEV only: the tutorial's demo account exists with its demo password, so the login page
     /// may show it.
     pub demo_login: bool,
@@ -34,11 +39,17 @@ pub struct Shared {
 impl AppState {
     /// Opens the database and the session store (the CLI's user commands use this as is).
     pub async fn open(config: Config, clock: SharedClock) -> Result<Self, BoxError> {
+        // A secret several instances must share cannot be made up by one of them.
+        let secret = Secret::load_or_create(
+            config.security.session_key.as_deref(),
+            &config.session.signing_key_file,
+            !config.shares_stores(),
+        )?;
         let db = Database::connect(&config.database).await?;
         let sessions =
             AnyStore::open(&config.session.store, &db, &config.database, clock.clone()).await?;
         let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
-        let throttle = Throttle::new(config.throttle.clone(), clock.clone(), db.clone());
+        let throttle = Throttle::new(config.throttle.clone(), clock.clone(), db.clone(), &secret);
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),
             db,
@@ -46,6 +57,8 @@ impl AppState {
             hasher,
             throttle: Arc::new(throttle),
             clock,
+            devices: DeviceCookies::new(&secret),
+            secret,
             demo_login: false,
         })))
     }

@@ -16,6 +16,8 @@ pub struct Client {
     /// The address as throttling counts it (see [`throttle_key`]).
     pub address: String,
     pub user_agent: Option<String>,
+    /// The device cookie's value, if the browser sent one (see `auth::device`).
+    pub device_cookie: Option<String>,
 }
 
 /// One request's view of the app: the shared state, the typed session and the client.
@@ -55,7 +57,8 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let session = AuthSession::from_request_parts(parts, state).await?;
-        let client = client(parts, state.config.security.trusted_proxy_header.as_deref());
+        let mut client = client(parts, state.config.security.trusted_proxy_header.as_deref());
+        client.device_cookie = cookie(parts, &state.config.session.device_cookie_name);
         Ok(Self {
             state: state.clone(),
             session,
@@ -144,5 +147,39 @@ fn client(parts: &Parts, trusted_header: Option<&str>) -> Client {
             .get(http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        device_cookie: None,
+    }
+}
+
+/// The value of the request's cookie `name`, if it sent one.
+fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Sets the device cookie on this server function's response: long-lived, HttpOnly, Secure
+/// outside DEV, kept across logout.
+pub fn set_device_cookie(state: &AppState, value: String) {
+    use tower_sessions::cookie::{Cookie, SameSite};
+    let session = &state.config.session;
+    let cookie = Cookie::build((session.device_cookie_name.clone(), value))
+        .path("/")
+        .http_only(true)
+        .secure(session.secure)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(crate::auth::device::LIFETIME_DAYS))
+        .build();
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie.to_string()),
+    ) {
+        options.append_header(http::header::SET_COOKIE, value);
     }
 }

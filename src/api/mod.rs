@@ -20,7 +20,9 @@ use leptos::prelude::*;
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
-    service::login::login(&caller, &username, &password).await
+    let done = service::login::login(&caller, &username, &password).await?;
+    context::set_device_cookie(&caller.state, done.device_cookie);
+    Ok(done.name)
 }
 
 /// Ends the session: deletes it server-side and expires the cookie.

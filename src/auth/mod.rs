@@ -3,7 +3,9 @@
 //! put it to work.
 
 pub mod demo;
+pub mod device;
 pub mod password;
+pub mod secret;
 pub mod session;
 pub mod throttle;
 pub mod user_agent;

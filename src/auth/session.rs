@@ -4,8 +4,10 @@
 //! [`AuthData`] record. Two deadlines apply, both checked here on every access:
 //! - absolute: `lifetime` after login (the cookie's Max-Age is the same instant);
 //! - idle: `idle_timeout` after the last request that used the session. Activity moves it, but
-//!   never past the absolute deadline. `seen` is rewritten at most once per [`TOUCH_EVERY`]
-//!   seconds, so an active user costs one store write a minute, not one per request.
+//!   never past the absolute deadline. `seen` is rewritten at most once per
+//!   [`Deadlines::touch`] seconds (a minute, or a tenth of a shorter idle timeout, so that
+//!   activity always counts), so an active user costs one store write a minute, not one per
+//!   request.
 
 use crate::clock::SharedClock;
 use crate::config::SessionConfig;
@@ -15,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::{Expiry, Session};
 
 const AUTH_KEY: &str = "auth";
-/// Granularity of the idle clock, in seconds.
-pub const TOUCH_EVERY: i64 = 60;
+/// Granularity of the idle clock, in seconds, for idle timeouts of ten minutes or more.
+const TOUCH_EVERY: i64 = 60;
 const MAX_USER_AGENT_CHARS: usize = 256;
 
 /// The user a session belongs to.
@@ -53,13 +55,25 @@ impl AuthData {
 pub struct Deadlines {
     pub idle: i64,
     pub absolute: i64,
+    /// How often activity is recorded: never more than a tenth of `idle`, or a user active
+    /// every minute could still time out (an idle timeout of 60 s with a 60 s granularity
+    /// ends every session a minute after login).
+    pub touch: i64,
 }
 
 impl Deadlines {
     pub fn from_config(config: &SessionConfig) -> Self {
+        Self::new(
+            config.idle_timeout.as_secs() as i64,
+            config.lifetime.as_secs() as i64,
+        )
+    }
+
+    pub fn new(idle: i64, absolute: i64) -> Self {
         Self {
-            idle: config.idle_timeout.as_secs() as i64,
-            absolute: config.lifetime.as_secs() as i64,
+            idle,
+            absolute,
+            touch: (idle / 10).clamp(1, TOUCH_EVERY),
         }
     }
 
@@ -115,7 +129,7 @@ impl AuthSession {
             self.session.flush().await?;
             return Ok(None);
         }
-        if now - data.seen >= TOUCH_EVERY {
+        if now - data.seen >= self.deadlines.touch {
             data.seen = now;
             self.session.insert(AUTH_KEY, &data).await?;
             // The session layer saves it on the way out, as an update only: a session deleted
@@ -216,10 +230,7 @@ mod tests {
         let auth = AuthSession::new(
             session.clone(),
             Arc::new(SystemClock),
-            Deadlines {
-                idle: 1800,
-                absolute: 86400,
-            },
+            Deadlines::new(1800, 86400),
         );
         let user = SessionUser {
             id: 7,
@@ -246,10 +257,7 @@ mod tests {
         let f = crate::store::suite::sqlite().await;
         let store = Arc::new(f.store.clone());
         let clock = Arc::new(crate::clock::ManualClock::default());
-        let deadlines = Deadlines {
-            idle: 1800,
-            absolute: 86400,
-        };
+        let deadlines = Deadlines::new(1800, 86400);
         let user = SessionUser {
             id: 7,
             name: "user7".into(),
@@ -263,7 +271,7 @@ mod tests {
         login.save().await.unwrap();
         let id = login.id().unwrap();
 
-        clock.advance(std::time::Duration::from_secs(2 * TOUCH_EVERY as u64));
+        clock.advance(std::time::Duration::from_secs(2 * deadlines.touch as u64));
         let page = Session::new(Some(id), store.clone(), None);
         let page_auth = AuthSession::new(page.clone(), clock.clone(), deadlines);
         assert!(page_auth.user().await.unwrap().is_some());

@@ -11,6 +11,8 @@ pub(super) struct FileConfig {
     #[serde(default, rename = "package")]
     _package: Option<toml::Value>,
     #[serde(default)]
+    pub server: FileServer,
+    #[serde(default)]
     pub session: FileSession,
     #[serde(default)]
     pub database: FileDatabase,
@@ -18,6 +20,12 @@ pub(super) struct FileConfig {
     pub security: FileSecurity,
     #[serde(default)]
     pub throttle: FileThrottle,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub(super) struct FileServer {
+    pub public_url: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -37,7 +45,8 @@ pub(super) struct FileSession {
 impl Default for FileSession {
     fn default() -> Self {
         Self {
-            cookie_name: "latchkey_session".into(),
+            // Empty: chosen by whether the cookie is Secure (see `SessionConfig`).
+            cookie_name: String::new(),
             lifetime_seconds: 24 * 3600,
             // OWASP's range for low-risk applications is 15-30 minutes of inactivity.
             idle_timeout_seconds: 30 * 60,
@@ -103,6 +112,7 @@ pub(super) struct FileThrottle {
     pub window_seconds: u64,
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
+    pub max_failures_per_device: u32,
 }
 
 impl Default for FileThrottle {
@@ -111,6 +121,7 @@ impl Default for FileThrottle {
             window_seconds: 15 * 60,
             max_failures_per_account: 5,
             max_failures_per_address: 50,
+            max_failures_per_device: 10,
         }
     }
 }

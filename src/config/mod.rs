@@ -41,6 +41,7 @@ pub enum ConfigError {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub leptos: LeptosOptions,
+    pub server: ServerConfig,
     pub session: SessionConfig,
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
@@ -50,8 +51,20 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The site's public origin (`https://login.example.com`), from `[server] public-url` /
+    /// `LATCHKEY_PUBLIC_URL`: what requests must come from (CSRF) and whether to send HSTS.
+    /// `None`: the listen address (`http://…`, and `localhost` for a loopback one).
+    pub public_origin: Option<String>,
+}
+
+#[derive(Debug, Clone)]
 pub struct SessionConfig {
+    /// Default: `__Host-latchkey_session` when the cookie is `Secure` (no sibling subdomain
+    /// can plant or overwrite it), `latchkey_session` where it is not (DEV over plain HTTP).
     pub cookie_name: String,
+    /// The device cookie (see `auth::device`), named by the same rule.
+    pub device_cookie_name: String,
     /// How long a login lasts (absolute, from the moment of login). The tutorial's `maxAge`.
     pub lifetime: Duration,
     /// A session unused this long ends (server-side), even before `lifetime`.
@@ -109,11 +122,20 @@ pub struct SecurityConfig {
 #[derive(Debug, Clone)]
 pub struct ThrottleConfig {
     pub window: Duration,
+    /// Failures allowed per account to clients without a device cookie for it.
     pub max_failures_per_account: u32,
     pub max_failures_per_address: u32,
+    /// Failures allowed per device cookie (a browser that has logged in as the account).
+    pub max_failures_per_device: u32,
 }
 
 impl Config {
+    /// Whether other instances may share this one's stores (PostgreSQL or Redis): they must
+    /// then share its secret too.
+    pub fn shares_stores(&self) -> bool {
+        urls::is_postgres(&self.database.url) || self.session.store != StoreKind::UsersDatabase
+    }
+
     /// `true` in development: demo user, non-`Secure` cookie by default.
     pub fn is_dev(&self) -> bool {
         matches!(self.leptos.env, Env::DEV)

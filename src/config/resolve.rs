@@ -88,12 +88,21 @@ fn resolve(
     }
     let t = file.throttle;
     ensure(
-        t.window_seconds > 0 && t.max_failures_per_account > 0 && t.max_failures_per_address > 0,
+        t.window_seconds > 0
+            && t.max_failures_per_account > 0
+            && t.max_failures_per_address > 0
+            && t.max_failures_per_device > 0,
         "throttle",
         || "window-seconds and the max-failures limits must be at least 1".into(),
     )?;
+    let public_url = env("LATCHKEY_PUBLIC_URL").unwrap_or(file.server.public_url);
+    let public_origin = match public_url.trim() {
+        "" => None,
+        url => Some(origin(url)?),
+    };
     Ok(Config {
         leptos,
+        server: ServerConfig { public_origin },
         session: SessionConfig { store, ..session.0 },
         database,
         security: SecurityConfig {
@@ -106,6 +115,7 @@ fn resolve(
             window: Duration::from_secs(t.window_seconds),
             max_failures_per_account: t.max_failures_per_account,
             max_failures_per_address: t.max_failures_per_address,
+            max_failures_per_device: t.max_failures_per_device,
         },
         watch: env("LEPTOS_WATCH").is_some_and(|v| v == "true"),
     })
@@ -118,7 +128,11 @@ fn session(s: super::file::FileSession, dev: bool) -> Result<(SessionConfig, Str
         SecureSetting::Always => true,
         SecureSetting::Never => false,
     };
-    let name = s.cookie_name;
+    let host_prefix = if secure { "__Host-" } else { "" };
+    let name = match s.cookie_name.trim() {
+        "" => format!("{host_prefix}latchkey_session"),
+        name => name.to_owned(),
+    };
     // RFC 6265 token characters only; anything else would be mangled by browsers.
     ensure(
         !name.is_empty()
@@ -154,6 +168,7 @@ fn session(s: super::file::FileSession, dev: bool) -> Result<(SessionConfig, Str
     Ok((
         SessionConfig {
             cookie_name: name,
+            device_cookie_name: format!("{host_prefix}latchkey_device"),
             lifetime: Duration::from_secs(s.lifetime_seconds),
             idle_timeout: Duration::from_secs(s.idle_timeout_seconds),
             signed: s.signed,
@@ -195,6 +210,26 @@ fn database(
         max_connections: db.max_connections,
         timeout: Duration::from_millis(db.timeout_ms),
     })
+}
+
+/// The origin of `[server] public-url`: `http(s)://host[:port]`, nothing after it.
+fn origin(text: &str) -> Result<String, ConfigError> {
+    const KEY: &str = "server.public-url";
+    let url = url::Url::parse(text).map_err(|e| ConfigError::Key {
+        key: KEY,
+        message: format!("{text:?} is not a URL: {e}"),
+    })?;
+    ensure(
+        matches!(url.scheme(), "http" | "https")
+            && url.host().is_some()
+            && url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty(),
+        KEY,
+        || format!("{text:?}: expected http(s)://HOST[:PORT], nothing after it"),
+    )?;
+    Ok(url.origin().ascii_serialization())
 }
 
 /// `[session] store` / `SESSION_STORE_URL`.
@@ -284,6 +319,20 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_is_kept_as_an_origin() {
+        let c = resolved(
+            "",
+            &[("LATCHKEY_PUBLIC_URL", "https://Login.Example.com:443/")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.server.public_origin.as_deref(),
+            Some("https://login.example.com")
+        );
+        assert_eq!(resolved("", &[]).unwrap().server.public_origin, None);
+    }
+
+    #[test]
     fn unknown_key_is_an_error_naming_it() {
         let err = resolved("[session]\nlifetime = 5\n", &[])
             .unwrap_err()
@@ -317,6 +366,11 @@ mod tests {
             (
                 "[security]\nmax-concurrent-hashes = 0\n",
                 "security.max-concurrent-hashes",
+            ),
+            ("[server]\npublic-url = \"ftp://x\"\n", "server.public-url"),
+            (
+                "[server]\npublic-url = \"https://x/login\"\n",
+                "server.public-url",
             ),
         ] {
             let err = resolved(text, &[]).unwrap_err().to_string();

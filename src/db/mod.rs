@@ -22,7 +22,7 @@ use std::time::Duration;
 pub enum DbError {
     #[error("invalid database URL {url:?}: {source}")]
     Url { url: String, source: sqlx::Error },
-    #[error("cannot create the database directory {dir}: {source}")]
+    #[error("cannot create the database file or its directory {dir}: {source}")]
     Dir { dir: String, source: std::io::Error },
     #[error("cannot open the database {url:?}: {source}")]
     Open { url: String, source: sqlx::Error },
@@ -176,11 +176,13 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<Database, DbError> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
 
-    // `./data/latchkey.db` should work on a fresh clone: create the directory it lives in.
+    // `./data/latchkey.db` should work on a fresh clone: create the directory it lives in,
+    // private (0700), and the file itself 0600 before SQLite opens it: SQLite gives its WAL and
+    // shared-memory files the database file's mode, so none of them is world-readable.
     let path = options.get_filename().to_owned();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| DbError::Dir {
-            dir: dir.display().to_string(),
+    if !is_in_memory(&path) {
+        private_file(&path).map_err(|source| DbError::Dir {
+            dir: path.display().to_string(),
             source,
         })?;
     }
@@ -212,6 +214,31 @@ mod tests {
             numbered("SELECT a FROM t WHERE b = ? AND c = ?"),
             "SELECT a FROM t WHERE b = $1 AND c = $2"
         );
+    }
+}
+
+fn is_in_memory(path: &std::path::Path) -> bool {
+    let name = path.to_string_lossy();
+    name.is_empty() || name.contains(":memory:") || name.contains("mode=memory")
+}
+
+/// Creates `path`'s folder (0700) and the file itself (0600) if they are missing.
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
     }
 }
 

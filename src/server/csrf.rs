@@ -1,60 +1,75 @@
 //! Cross-site request forgery: state-changing requests from other sites are refused.
 
-use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 
-/// Refuses state-changing requests that a browser marks as coming from another site: a
-/// `Sec-Fetch-Site` of `cross-site` / `same-site`, or an `Origin` other than this host.
-/// Same-origin forms (JavaScript on or off) send matching values and pass; clients that send
-/// neither header (curl, the CLI's peers) are not browsers and cannot carry a victim's cookie
-/// by accident.
-pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+/// The origins (`scheme://host[:port]`) state-changing requests may come from: the site's
+/// public URL.
+#[derive(Clone, Debug)]
+pub struct Origins(pub Arc<[String]>);
+
+/// Refuses state-changing requests that do not come from the site itself: a `Sec-Fetch-Site`
+/// of `cross-site` / `same-site`; an `Origin` that is not the site's public origin (scheme,
+/// host and port); and a form-encoded, multipart or text/plain body (what another site's
+/// form can send without asking) that carries no origin information at all. Same-origin forms
+/// (JavaScript on or off) send matching values and pass; JSON from a client that is not a
+/// browser passes (a browser cannot send it cross-site without a CORS preflight, which fails).
+pub async fn refuse_cross_site(
+    State(origins): State<Origins>,
+    request: Request,
+    next: Next,
+) -> Response {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
         return next.run(request).await;
     }
-    let authority = request.uri().authority().map(|a| a.as_str().to_owned());
-    if let Some(reason) = cross_site_reason(request.headers(), authority.as_deref()) {
+    if let Some(reason) = cross_site_reason(request.headers(), &origins.0) {
         tracing::warn!(event = "csrf_refused", reason, path = %request.uri().path(), "cross-site request refused");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
     next.run(request).await
 }
 
-/// `authority`: the request URI's (HTTP/2 carries the host there rather than in `Host`).
-fn cross_site_reason(headers: &HeaderMap, authority: Option<&str>) -> Option<&'static str> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = get("sec-fetch-site") {
-        if site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site") {
-            return Some("sec-fetch-site");
+fn cross_site_reason(headers: &HeaderMap, origins: &[String]) -> Option<&'static str> {
+    let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let site = get(header::HeaderName::from_static("sec-fetch-site"));
+    if site.is_some_and(|s| {
+        s.eq_ignore_ascii_case("cross-site") || s.eq_ignore_ascii_case("same-site")
+    }) {
+        return Some("sec-fetch-site");
+    }
+    match get(header::ORIGIN) {
+        Some(origin) => {
+            let origin = origin.trim_end_matches('/');
+            (!origins.iter().any(|o| o.eq_ignore_ascii_case(origin))).then_some("origin")
+        }
+        None if site.is_some() => None,
+        None => {
+            let simple = get(header::CONTENT_TYPE).is_some_and(|t| {
+                let t = t
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                matches!(
+                    t.as_str(),
+                    "application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain"
+                )
+            });
+            simple.then_some("no-origin")
         }
     }
-    if let Some(origin) = get("origin") {
-        // An Origin we cannot compare with anything is refused, not waved through.
-        let Some(host) = get("host").or(authority) else {
-            return Some("origin");
-        };
-        let origin_host = origin
-            .split_once("://")
-            .map(|(_, rest)| rest.trim_end_matches('/'));
-        if origin_host != Some(host) {
-            return Some("origin");
-        }
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::cross_site_reason;
-
-    fn check(h: &HeaderMap) -> Option<&'static str> {
-        cross_site_reason(h, None)
-    }
     use axum::http::HeaderMap;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -66,20 +81,47 @@ mod tests {
 
     #[test]
     fn origin_check() {
-        let h = |o| headers(&[("host", "example.test:3000"), ("origin", o)]);
-        assert_eq!(check(&h("http://example.test:3000")), None);
-        assert_eq!(check(&h("https://example.test:3000")), None);
-        assert_eq!(check(&h("http://evil.test")), Some("origin"));
-        assert_eq!(check(&h("null")), Some("origin"));
+        let site = ["https://example.test:3000".to_owned()];
+        let check =
+            |pairs: &[(&'static str, &'static str)]| cross_site_reason(&headers(pairs), &site);
+        let form = ("content-type", "application/x-www-form-urlencoded");
         assert_eq!(
-            check(&headers(&[("sec-fetch-site", "cross-site")])),
+            check(&[("origin", "https://example.test:3000"), form]),
+            None
+        );
+        // The whole origin counts: another scheme, host or port is another site.
+        assert_eq!(
+            check(&[("origin", "http://example.test:3000")]),
+            Some("origin")
+        );
+        assert_eq!(
+            check(&[("origin", "https://example.test:3001")]),
+            Some("origin")
+        );
+        assert_eq!(check(&[("origin", "https://evil.test")]), Some("origin"));
+        assert_eq!(check(&[("origin", "null")]), Some("origin"));
+        assert_eq!(
+            check(&[("sec-fetch-site", "cross-site")]),
             Some("sec-fetch-site")
         );
-        assert_eq!(check(&headers(&[("sec-fetch-site", "same-origin")])), None);
-        assert_eq!(check(&headers(&[])), None);
-        // An Origin with nothing to compare it to is refused; HTTP/2's authority counts.
-        let no_host = headers(&[("origin", "http://example.test:3000")]);
-        assert_eq!(check(&no_host), Some("origin"));
-        assert_eq!(cross_site_reason(&no_host, Some("example.test:3000")), None);
+        assert_eq!(
+            check(&[
+                ("sec-fetch-site", "same-site"),
+                ("origin", "https://example.test:3000")
+            ]),
+            Some("sec-fetch-site")
+        );
+        assert_eq!(check(&[("sec-fetch-site", "same-origin"), form]), None);
+        // No origin information at all: what another site's form could send is refused...
+        for t in [
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "text/plain;charset=utf-8",
+        ] {
+            assert_eq!(check(&[("content-type", t)]), Some("no-origin"), "{t}");
+        }
+        // ...what it could not send passes.
+        assert_eq!(check(&[("content-type", "application/json")]), None);
+        assert_eq!(check(&[]), None);
     }
 }

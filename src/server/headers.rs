@@ -3,7 +3,6 @@
 
 use crate::config::Config;
 use axum::http::{header, HeaderValue};
-use axum::response::Response;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Pages and API answers carry user data (or set the cookie): never store them in any cache.
@@ -14,9 +13,10 @@ pub fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
     )
 }
 
-/// Headers every response carries, static files included.
-pub fn static_headers() -> [(header::HeaderName, HeaderValue); 3] {
-    [
+/// Headers every response carries, static files included; `hsts` when the site is served
+/// over HTTPS (its public URL says so).
+pub fn static_headers(hsts: bool) -> Vec<(header::HeaderName, HeaderValue)> {
+    let mut headers = vec![
         (
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -27,15 +27,19 @@ pub fn static_headers() -> [(header::HeaderName, HeaderValue); 3] {
             HeaderValue::from_static("same-origin"),
         ),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-    ]
-}
-
-/// Sets [`static_headers`] on every response (replacing any the handler set).
-pub async fn add_static_headers(mut response: Response) -> Response {
-    for (name, value) in static_headers() {
-        response.headers_mut().insert(name, value);
+        // No other window (a popup this page opened, or its opener) gets a handle on ours.
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+    ];
+    if hsts {
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ));
     }
-    response
+    headers
 }
 
 /// The Content-Security-Policy for an HTML page whose inline scripts carry `nonce`. No

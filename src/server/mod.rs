@@ -7,7 +7,6 @@ mod csrf;
 mod errors;
 mod headers;
 mod health;
-mod keys;
 mod page_cache;
 mod router;
 mod shell;
@@ -17,25 +16,54 @@ use crate::config::Config;
 use crate::error::BoxError;
 use crate::state::AppState;
 use axum::serve::ListenerExt;
-use axum::Router;
+use axum::{Router, ServiceExt};
+use std::net::SocketAddr;
+use tower_http::normalize_path::NormalizePath;
 
-/// The app as a router, ready to serve: state opened (with the demo user in DEV), front-end
-/// names checked. Tests serve it in-process with a clock they control.
-pub async fn app(mut config: Config, clock: SharedClock) -> Result<(Router, AppState), BoxError> {
+/// The app as a router, ready to serve on `local` (its listening address): state opened (with
+/// the demo user in DEV), front-end names checked. Tests serve it in-process with a clock they
+/// control.
+pub async fn app(
+    mut config: Config,
+    clock: SharedClock,
+    local: SocketAddr,
+) -> Result<(App, AppState), BoxError> {
     assets::check_hash_file(&mut config.leptos);
+    let origins = origins(&config, local);
     let state = AppState::open_for_serving(config, clock).await?;
-    Ok((router::router(state.clone())?, state))
+    let router = router::router(state.clone(), origins)?;
+    // Before routing: `/sessions/` is `/sessions` (with its session layer), not a fallback
+    // that renders the page without one.
+    Ok((NormalizePath::trim_trailing_slash(router), state))
+}
+
+/// The router behind its path normalisation.
+pub type App = NormalizePath<Router>;
+
+/// The site's public origin, or without one the listen address's (plus `localhost` for a
+/// loopback one: what a developer types).
+fn origins(config: &Config, local: SocketAddr) -> Vec<String> {
+    if let Some(origin) = &config.server.public_origin {
+        return vec![origin.clone()];
+    }
+    if !config.is_dev() {
+        tracing::warn!("no [server] public-url (LATCHKEY_PUBLIC_URL): accepting form posts from http://{local} only");
+    }
+    let mut origins = vec![format!("http://{local}")];
+    if local.ip().is_loopback() {
+        origins.push(format!("http://localhost:{}", local.port()));
+    }
+    origins
 }
 
 pub async fn serve(config: Config, clock: SharedClock) -> Result<(), BoxError> {
-    let (app, state) = app(config, clock).await?;
-    cleanup::spawn(&state);
-
-    let addr = state.config.leptos.site_addr;
+    let addr = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
+    let (app, state) = app(config, clock, local).await?;
+    cleanup::spawn(&state);
     if state.config.is_dev() && !local.ip().is_loopback() {
         tracing::warn!("running in DEV mode (demo user, non-Secure cookie) on a non-loopback address; set LEPTOS_ENV=PROD in production");
     }
@@ -48,7 +76,9 @@ pub async fn serve(config: Config, clock: SharedClock) -> Result<(), BoxError> {
             tracing::warn!(error = %err, "cannot set TCP_NODELAY");
         }
     });
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
+        app,
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;

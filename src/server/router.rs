@@ -4,7 +4,7 @@
 use super::cookies::{self, Signing};
 use super::page_cache::{self, PageCache};
 use super::shell::shell;
-use super::{assets, csrf, errors, headers, health, keys};
+use super::{assets, csrf, errors, headers, health};
 use crate::app::App;
 use crate::error::BoxError;
 use crate::state::AppState;
@@ -20,19 +20,17 @@ use tower_sessions::SessionManagerLayer;
 /// are different types: both are in the stack as optional layers, exactly one of them set.
 /// Static files, health checks and the fallback get only the outermost (security headers),
 /// not the session.
-pub fn router(state: AppState) -> Result<Router, BoxError> {
+/// `origins`: where state-changing requests may come from (the site's public origin).
+pub fn router(state: AppState, origins: Vec<String>) -> Result<Router, BoxError> {
     let config = state.config.clone();
+    let hsts = origins.iter().all(|o| o.starts_with("https://"));
+    let everywhere: std::sync::Arc<[_]> = headers::static_headers(hsts).into();
+    let origins = csrf::Origins(origins.into());
     let session = &config.session;
-    let signing = match session.signed {
-        true => Some(Signing {
-            key: keys::load_or_create(
-                config.security.session_key.as_deref(),
-                &session.signing_key_file,
-            )?,
-            name: session.cookie_name.as_str().into(),
-        }),
-        false => None,
-    };
+    let signing = session.signed.then(|| Signing {
+        key: tower_sessions::cookie::Key::from(state.secret.bytes()),
+        name: session.cookie_name.as_str().into(),
+    });
     let session_layer = SessionManagerLayer::new(state.sessions.clone())
         .with_name(session.cookie_name.clone())
         .with_http_only(true)
@@ -46,7 +44,7 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
     let removal_config = config.clone();
 
     let stack = ServiceBuilder::new()
-        .layer(from_fn(csrf::refuse_cross_site))
+        .layer(from_fn_with_state(origins, csrf::refuse_cross_site))
         .option_layer(signing.map(|s| from_fn_with_state(s, cookies::log_tampered_cookie)))
         // Outside the session layer: it rewrites the session layer's removal cookie.
         .layer(map_response(move |res| {
@@ -80,6 +78,13 @@ pub fn router(state: AppState) -> Result<Router, BoxError> {
             assets::front_end_files(&config.leptos),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(map_response(headers::add_static_headers));
+        // Every response (static files, errors and fallbacks included), replacing any the
+        // handler set.
+        .layer(map_response(move |mut res: axum::response::Response| {
+            for (name, value) in everywhere.iter() {
+                res.headers_mut().insert(name, value.clone());
+            }
+            std::future::ready(res)
+        }));
     Ok(router.with_state(state))
 }

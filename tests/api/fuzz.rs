@@ -81,3 +81,84 @@ fn cookie_headers_never_give_a_5xx() {
     check("GET", "/", 64, (Just(Vec::new()), cookie.clone()));
     check("POST", "/api/current_user", 64, (Just(Vec::new()), cookie));
 }
+
+/// Any path, escape or query, GET or POST: never a 5xx (trailing slashes, `//`, `/%ff`, `%00`,
+/// unknown `/api/…`, `/pkg/../…`, very long queries). Sent as raw bytes: an HTTP client
+/// library would tidy the paths up first.
+#[test]
+fn no_path_or_query_gives_a_5xx() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = rt.block_on(InProcessApp::spawn(&[]));
+    let segment = prop_oneof![
+        Just("".to_string()),
+        Just("sessions".to_string()),
+        Just("api".to_string()),
+        Just("login".to_string()),
+        Just("current_user".to_string()),
+        Just("no_such_function".to_string()),
+        Just("pkg".to_string()),
+        Just("..".to_string()),
+        Just("%2e%2e".to_string()),
+        Just("%ff".to_string()),
+        Just("%00".to_string()),
+        Just("%2F".to_string()),
+        Just("favicon.svg".to_string()),
+        Just("healthz".to_string()),
+        "[a-z0-9._~-]{1,8}",
+    ];
+    let query = prop_oneof![
+        Just(String::new()),
+        Just("?__err=%7B%7D".to_string()),
+        Just("?%00=%ff".to_string()),
+        (1usize..12_000).prop_map(|n| format!("?q={}", "a".repeat(n))),
+    ];
+    let request = (
+        prop_oneof![Just("GET"), Just("POST")],
+        proptest::collection::vec(segment, 1..5),
+        any::<bool>(),
+        query,
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 96,
+        ..Config::default()
+    });
+    runner
+        .run(&request, |(method, segments, trailing, query)| {
+            let path = format!(
+                "/{}{}{query}",
+                segments.join("/"),
+                if trailing { "/" } else { "" }
+            );
+            let raw = format!(
+                "{method} {path} HTTP/1.1\r\nHost: x\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                app.base
+            );
+            let (status, _) = rt.block_on(app.raw(raw.as_bytes()));
+            prop_assert!(status < 500, "{method} {path:.200}: {status}");
+            Ok(())
+        })
+        .unwrap();
+    // The ones the issue names, each once for sure.
+    for path in [
+        "/sessions/",
+        "//",
+        "/%ff",
+        "/api/nope",
+        "/pkg/../Cargo.toml",
+        "/%00",
+        "/sessions//",
+    ] {
+        for method in ["GET", "POST"] {
+            let raw = format!(
+                "{method} {path} HTTP/1.1\r\nHost: x\r\nOrigin: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                app.base
+            );
+            let (status, _) = rt.block_on(app.raw(raw.as_bytes()));
+            assert!(status < 500, "{method} {path}: {status}");
+        }
+    }
+    drop(app);
+}

@@ -76,6 +76,35 @@ async fn cookie_is_secure_outside_dev() {
     let c = session_cookie(res.headers()).unwrap();
     assert!(c.has("Secure") && c.has("HttpOnly"));
     assert_eq!(c.attr("SameSite"), Some(Some("Lax")));
+    // Secure, so `__Host-`: no sibling subdomain can plant or overwrite it.
+    assert_eq!(c.name, HOST_COOKIE);
+    let device = device_cookie(res.headers()).unwrap();
+    assert_eq!(device.name, format!("__Host-{DEVICE_COOKIE}"));
+    assert!(device.has("Secure") && device.has("HttpOnly"));
+}
+
+#[tokio::test]
+async fn control_characters_in_a_user_name_are_bad_input_on_every_database() {
+    let (url, schema) = postgres_schema().await;
+    for database in [None, Some(url)] {
+        let app = TestApp::spawn_with(Spawn {
+            database,
+            ..Spawn::default()
+        })
+        .await;
+        for name in ["a\0b", "tab\there", "\u{7f}"] {
+            let res = app.login(name, "whatever password", None).await;
+            assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{name:?}");
+        }
+        // The server is fine, and says nothing of a failure.
+        assert_eq!(
+            app.login(DEMO_USER, DEMO_PASSWORD, None).await.status(),
+            StatusCode::OK
+        );
+        let (_, log) = app.stop().await;
+        assert!(!log.iter().any(|l| l.contains("ERROR")), "{log:#?}");
+    }
+    drop_postgres_schema(&schema).await;
 }
 
 #[tokio::test]

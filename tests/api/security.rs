@@ -196,6 +196,9 @@ async fn cross_site_posts_are_refused_and_same_origin_ones_work() {
     for headers in [
         vec![("origin", "http://evil.example".to_string())],
         vec![("origin", "null".to_string())],
+        // The whole origin counts: the right host and port over another scheme is another site.
+        vec![("origin", app.base.replace("http://", "https://"))],
+        vec![("origin", format!("{}1", app.base))],
         vec![("sec-fetch-site", "cross-site".to_string())],
         vec![
             ("origin", app.base.clone()),
@@ -206,6 +209,32 @@ async fn cross_site_posts_are_refused_and_same_origin_ones_work() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{headers:?}");
         assert!(session_cookie(res.headers()).is_none());
     }
+    // No origin information at all: a form-encoded, multipart or text/plain post (what another
+    // site's form can send) is refused; JSON (which it cannot send) is not.
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=b",
+        "text/plain",
+    ] {
+        let res = app
+            .bare_client()
+            .post(app.url("/api/logout"))
+            .header("content-type", content_type)
+            .body("")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{content_type}");
+    }
+    let res = app
+        .bare_client()
+        .post(app.url("/api/current_user"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(res.status(), StatusCode::FORBIDDEN);
     let logout = app
         .client
         .post(app.url("/api/logout"))
@@ -223,6 +252,48 @@ async fn cross_site_posts_are_refused_and_same_origin_ones_work() {
     .await
     .unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
+}
+
+/// Served over HTTPS (its public URL says so), every answer carries HSTS; every answer
+/// carries `Cross-Origin-Opener-Policy: same-origin`.
+#[tokio::test]
+async fn https_sites_send_hsts_and_every_answer_isolates_its_window() {
+    let plain = TestApp::spawn().await;
+    let https = TestApp::spawn_with(Spawn {
+        vars: vec![("LATCHKEY_PUBLIC_URL", "https://login.example.test".into())],
+        ..Spawn::default()
+    })
+    .await;
+    for path in ["/", "/favicon.svg", "/healthz", "/no-such-page"] {
+        let res = plain.client.get(plain.url(path)).send().await.unwrap();
+        assert_eq!(
+            res.headers()["cross-origin-opener-policy"],
+            "same-origin",
+            "{path}"
+        );
+        assert!(
+            !res.headers().contains_key("strict-transport-security"),
+            "{path}"
+        );
+        let res = https.client.get(https.url(path)).send().await.unwrap();
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=63072000; includeSubDomains",
+            "{path}"
+        );
+    }
+    // Its forms must come from that origin now, not from the address it listens on.
+    let res = https.login(DEMO_USER, DEMO_PASSWORD, None).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = https
+        .client
+        .post(https.url("/api/login"))
+        .header("origin", "https://login.example.test")
+        .form(&[("username", DEMO_USER), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]

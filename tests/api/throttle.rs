@@ -238,3 +238,105 @@ async fn the_limits_hold_across_instances_sharing_a_database() {
     let res = a.login(DEMO_USER, DEMO_PASSWORD, None).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// OWASP's device cookies: a stranger who knows only the user name cannot keep its owner out of
+/// their usual browser, and still gets 429 however many addresses it uses.
+#[tokio::test]
+async fn strangers_cannot_lock_the_owner_out_of_their_usual_browser() {
+    let app = TestApp::spawn().await;
+    let form = |password| [("username", DEMO_USER), ("password", password)];
+    let owner = app.client_at("127.0.0.1");
+    let res = owner
+        .post(app.url("/api/login"))
+        .form(&form(DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let device = device_cookie(res.headers())
+        .expect("a device cookie")
+        .pair();
+    let session = session_cookie(res.headers()).unwrap().pair();
+    // Logging out keeps the device cookie.
+    let res = app.logout(&session).await;
+    assert!(
+        device_cookie(res.headers()).is_none(),
+        "logout touched the device cookie"
+    );
+
+    let attacker = app.client_at("127.0.0.2");
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let res = attacker
+            .post(app.url("/api/login"))
+            .form(&form("guess"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses[..5], [401; 5]);
+    assert_eq!(statuses[5..], [429; 7]);
+
+    // The owner's browser logs in with the right password...
+    let res = owner
+        .post(app.url("/api/login"))
+        .header("cookie", &device)
+        .form(&form(DEMO_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // ...the attacker's stays refused even with it, from any address.
+    for client in [&attacker, &app.client_at("127.0.0.3")] {
+        let res = client
+            .post(app.url("/api/login"))
+            .form(&form(DEMO_PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    // A device cookie that keeps failing is locked out itself (its budget: 10).
+    let mut statuses = Vec::new();
+    for password in ["guess"; 10].into_iter().chain([DEMO_PASSWORD]) {
+        let res = app
+            .client_at("127.0.0.4")
+            .post(app.url("/api/login"))
+            .header("cookie", &device)
+            .form(&form(password))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses[..10], [401; 10]);
+    assert_eq!(statuses[10], 429);
+}
+
+/// People type passwords into the user name field: what they type is stored only as a keyed
+/// hash, in no file of the database.
+#[tokio::test]
+async fn a_typed_user_name_is_never_stored_in_clear() {
+    let app = TestApp::spawn().await;
+    let typed = format!("typed-{}", &app.base[app.base.len() - 5..]) + "-CorrectHorse";
+    for _ in 0..8 {
+        let status = app.login(&typed, "wrong", None).await.status();
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    let (data, _) = app.stop().await;
+    let mut files = 0;
+    for entry in std::fs::read_dir(data.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("latchkey.db") {
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(typed.len()).any(|w| w == typed.as_bytes()),
+                "{} holds the typed name",
+                path.display()
+            );
+        }
+    }
+    assert!(files >= 1);
+}

@@ -32,6 +32,25 @@ async fn an_idle_session_ends_and_activity_extends_it() {
     );
 }
 
+/// The shortest idle timeout allowed (60 s): a user active every 30 s stays logged in (activity
+/// is recorded often enough), and one who stops is out a minute later.
+#[tokio::test]
+async fn a_one_minute_idle_timeout_still_follows_activity() {
+    let app =
+        InProcessApp::spawn(&[("idle-timeout-seconds = 1800", "idle-timeout-seconds = 60")]).await;
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    for step in 1..=10 {
+        app.clock().advance(Duration::from_secs(30));
+        assert!(
+            app.sees_welcome(&cookie, DEMO_USER).await,
+            "logged out after {} s of activity",
+            step * 30
+        );
+    }
+    app.clock().advance(Duration::from_secs(61));
+    assert!(!app.sees_welcome(&cookie, DEMO_USER).await);
+}
+
 #[tokio::test]
 async fn activity_never_extends_past_the_absolute_deadline() {
     let app = InProcessApp::spawn(&[]).await; // lifetime: one day

@@ -7,7 +7,13 @@ use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS};
 use crate::state::AppState;
 use crate::users;
 
-pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<String, AppError> {
+/// A successful login: the user's name, and the browser's new device cookie.
+pub struct LoggedIn {
+    pub name: String,
+    pub device_cookie: String,
+}
+
+pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<LoggedIn, AppError> {
     let Caller {
         state,
         session,
@@ -15,10 +21,12 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<St
     } = caller;
     // Refuse absurd input before it costs a hash, a query or a throttle slot.
     check_password_length(password)?;
-    if username.chars().count() > MAX_USERNAME_CHARS {
-        return Err(AppError::BadInput(InputError::UsernameTooLong));
-    }
-    let attempt = state.throttle.begin(username, &client.address).await?;
+    check_username(username)?;
+    let device = device(caller, username);
+    let attempt = state
+        .throttle
+        .begin(username, device.as_deref(), &client.address)
+        .await?;
     let Some(user) = verify(state, username, password).await? else {
         tracing::info!(event = "login_failed", "login failed");
         return Err(AppError::InvalidCredentials);
@@ -27,7 +35,33 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<St
     state.throttle.succeeded(attempt).await?;
     session.log_in(&user, client.user_agent.as_deref()).await?;
     tracing::info!(event = "login", user_id = user.id, "login succeeded");
-    Ok(user.name)
+    let device_cookie = state
+        .devices
+        .issue(&user.name, client.device_cookie.as_deref());
+    Ok(LoggedIn {
+        name: user.name,
+        device_cookie,
+    })
+}
+
+/// The nonce of the caller's device cookie entry for `account`, if it has a valid one.
+pub(super) fn device(caller: &Caller, account: &str) -> Option<String> {
+    caller
+        .state
+        .devices
+        .find(account, caller.client.device_cookie.as_deref())
+}
+
+/// A name that no account can have is bad input, on every database (a NUL, say, which
+/// PostgreSQL's text type cannot even hold).
+fn check_username(username: &str) -> Result<(), AppError> {
+    if username.chars().count() > MAX_USERNAME_CHARS {
+        return Err(AppError::BadInput(InputError::UsernameTooLong));
+    }
+    if username.chars().any(char::is_control) {
+        return Err(AppError::BadInput(InputError::Malformed));
+    }
+    Ok(())
 }
 
 /// The user with these credentials, or `None`. Unknown users are verified against a dummy

@@ -1,6 +1,6 @@
 //! Changing the password from the sessions page.
 
-use super::login::{check_password_length, require_user, verify};
+use super::login::{check_password_length, device, require_user, verify};
 use crate::api::context::Caller;
 use crate::auth::password::validate_new_password;
 use crate::error::{AppError, InputError};
@@ -25,7 +25,11 @@ pub async fn change_password(
         return Err(AppError::BadInput(InputError::PasswordsDiffer));
     }
     // Guessing the current password from a stolen session is throttled like a login.
-    let attempt = state.throttle.begin(&user.name, &client.address).await?;
+    let device = device(caller, &user.name);
+    let attempt = state
+        .throttle
+        .begin(&user.name, device.as_deref(), &client.address)
+        .await?;
     if verify(state, &user.name, current).await?.is_none() {
         tracing::info!(
             event = "password_change_failed",

@@ -9,7 +9,11 @@ use tempfile::TempDir;
 
 pub const DEMO_USER: &str = "user1";
 pub const DEMO_PASSWORD: &str = "mypassword";
+/// The session cookie's name in DEV; outside DEV (Secure) it is [`HOST_COOKIE`].
 pub const COOKIE: &str = "latchkey_session";
+pub const HOST_COOKIE: &str = "__Host-latchkey_session";
+/// The device cookie's name in DEV.
+pub const DEVICE_COOKIE: &str = "latchkey_device";
 
 /// A running app, as its clients see it.
 pub struct Site {
@@ -21,11 +25,29 @@ pub struct Site {
 
 impl Site {
     pub fn new(base: String, data: Arc<TempDir>) -> Self {
-        let client = Client::builder()
+        let client = Self::client_for(&base, None);
+        Self { base, client, data }
+    }
+
+    /// A client that sends the site's own `Origin` (as a browser's same-origin requests do),
+    /// from `ip` if given.
+    fn client_for(base: &str, ip: Option<&str>) -> Client {
+        let mut headers = HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, base.parse().unwrap());
+        Client::builder()
+            .redirect(redirect::Policy::none())
+            .default_headers(headers)
+            .local_address(ip.map(|ip| ip.parse().unwrap()))
+            .build()
+            .unwrap()
+    }
+
+    /// A client that sends no origin information at all (not a browser, or a forged request).
+    pub fn bare_client(&self) -> Client {
+        Client::builder()
             .redirect(redirect::Policy::none())
             .build()
-            .unwrap();
-        Self { base, client, data }
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -140,6 +162,12 @@ impl Site {
         (status, body.to_owned())
     }
 
+    /// A client whose connections come from `ip` (any 127.x.y.z is this machine): a
+    /// different client address without a proxy.
+    pub fn client_at(&self, ip: &str) -> Client {
+        Self::client_for(&self.base, Some(ip))
+    }
+
     pub async fn session_count(&self) -> i64 {
         let url = format!("sqlite://{}/latchkey.db", self.data.path().display());
         let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -202,9 +230,18 @@ pub fn set_cookies(headers: &HeaderMap) -> Vec<SetCookie> {
         .collect()
 }
 
-/// The session cookie a response sets, if any.
+/// The session cookie a response sets, if any (under either name).
 pub fn session_cookie(headers: &HeaderMap) -> Option<SetCookie> {
-    set_cookies(headers).into_iter().find(|c| c.name == COOKIE)
+    set_cookies(headers)
+        .into_iter()
+        .find(|c| c.name == COOKIE || c.name == HOST_COOKIE)
+}
+
+/// The device cookie a response sets, if any.
+pub fn device_cookie(headers: &HeaderMap) -> Option<SetCookie> {
+    set_cookies(headers)
+        .into_iter()
+        .find(|c| c.name.ends_with(DEVICE_COOKIE))
 }
 
 /// The visible text of an HTML page: tags and hydration markers removed, whitespace collapsed.

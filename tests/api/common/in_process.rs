@@ -42,10 +42,15 @@ impl InProcessApp {
         })
         .unwrap();
         let clock = Arc::new(ManualClock::default());
-        let (router, _) = latchkey::server::app(config, clock.clone()).await.unwrap();
-        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let local = listener.local_addr().unwrap();
+        let (router, _) = latchkey::server::app(config, clock.clone(), local)
+            .await
+            .unwrap();
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            std::net::SocketAddr,
+        >(router);
+        let base = format!("http://{local}");
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });

@@ -90,9 +90,20 @@ fn command(data: &Path, spawn: &Spawn) -> Command {
         Some(url) => cmd.env("SESSION_STORE_URL", url),
         None => cmd.env_remove("SESSION_STORE_URL"),
     };
+    // Instances that share PostgreSQL or Redis must be given one secret (they refuse to make
+    // one up): the tests' instances share this one.
+    if spawn.session_store.is_some() || spawn.database.is_some() {
+        cmd.env("LATCHKEY_SESSION_KEY", SHARED_TEST_KEY);
+    } else {
+        cmd.env_remove("LATCHKEY_SESSION_KEY");
+    }
     cmd.envs(spawn.vars.iter().map(|(k, v)| (k, v)));
     cmd
 }
+
+/// The secret of test instances that share a store (base64 of 64 bytes).
+pub const SHARED_TEST_KEY: &str =
+    "dGVzdHMgb25seTogdGhlIHNlY3JldCBvZiBpbnN0YW5jZXMgdGhhdCBzaGFyZSBhIHN0b3JlLCA2NCBieXRlcw==";
 pub struct CliOutput {
     pub success: bool,
     pub stdout: String,
