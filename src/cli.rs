@@ -38,6 +38,8 @@ pub enum UserCommand {
     Add { name: String },
     /// Set a user's password and end all of that user's sessions.
     Passwd { name: String },
+    /// Delete a user and end all of its sessions at once, in every store.
+    Delete { name: String },
 }
 
 pub async fn run(cli: Cli) -> Result<(), BoxError> {
@@ -49,10 +51,18 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
 }
 
 async fn user(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
-    let (UserCommand::Add { name } | UserCommand::Passwd { name }) = &cmd;
+    let (UserCommand::Add { name } | UserCommand::Passwd { name } | UserCommand::Delete { name }) =
+        &cmd;
     // Check the name before asking for a password the user would then have typed in vain.
     users::validate_username(name)?;
     let state = AppState::open(config, Arc::new(SystemClock)).await?;
+    if let UserCommand::Delete { name } = &cmd {
+        let id = users::delete(&state.db, name).await?;
+        // Its sessions may live in another store than the user (PostgreSQL, Redis).
+        let ended = state.sessions.delete_user_sessions(id, None).await?;
+        println!("deleted user {name:?}; ended {ended} session(s)");
+        return Ok(());
+    }
     if matches!(cmd, UserCommand::Passwd { .. })
         && users::find_by_username(&state.db, name).await?.is_none()
     {
@@ -70,6 +80,7 @@ async fn user(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
             let ended = state.sessions.delete_user_sessions(id, None).await?;
             println!("changed the password of {name:?}; ended {ended} session(s)");
         }
+        UserCommand::Delete { .. } => {} // done above, before asking for a password
     }
     Ok(())
 }

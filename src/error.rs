@@ -28,6 +28,9 @@ pub enum AppError {
     /// Input that can never be valid, e.g. a 10 KB "password"; rejected before any hashing.
     #[error("{0}")]
     BadInput(InputError),
+    /// Too many logins at once (the hashing queue is full); retry after a moment.
+    #[error("The service is busy. Please try again in a few seconds.")]
+    Busy,
     /// A store or the database is unreachable; the request may be retried.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable,
@@ -99,7 +102,7 @@ impl AppError {
             AppError::InvalidCredentials | AppError::Unauthenticated => S::UNAUTHORIZED,
             AppError::Throttled { .. } => S::TOO_MANY_REQUESTS,
             AppError::BadInput(_) => S::BAD_REQUEST,
-            AppError::Unavailable => S::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => S::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
         }
     }

@@ -48,7 +48,10 @@ impl AppState {
         let db = Database::connect(&config.database).await?;
         let sessions =
             AnyStore::open(&config.session.store, &db, &config.database, clock.clone()).await?;
-        let hasher = PasswordHasher::new(config.security.max_concurrent_hashes)?;
+        let hasher = PasswordHasher::new(
+            config.security.max_concurrent_hashes,
+            config.security.max_queued_hashes,
+        )?;
         let throttle = Throttle::new(config.throttle.clone(), clock.clone(), db.clone(), &secret);
         Ok(Self(Arc::new(Shared {
             config: Arc::new(config),

@@ -57,7 +57,12 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let session = AuthSession::from_request_parts(parts, state).await?;
-        let mut client = client(parts, state.config.security.trusted_proxy_header.as_deref());
+        let security = &state.config.security;
+        let mut client = client(
+            parts,
+            security.trusted_proxy_header.as_deref(),
+            &security.trusted_proxies,
+        );
         client.device_cookie = cookie(parts, &state.config.session.device_cookie_name);
         Ok(Self {
             state: state.clone(),
@@ -124,20 +129,21 @@ fn throttle_key(ip: IpAddr) -> String {
     }
 }
 
-/// The client address (from the trusted proxy header only if one is configured, else the TCP
-/// peer) and the user agent.
-fn client(parts: &Parts, trusted_header: Option<&str>) -> Client {
-    // The *last* entry of the *last* header line is the one our proxy wrote; anything before
-    // it came from the client and may be forged.
-    let from_proxy = trusted_header
-        .and_then(|h| parts.headers.get_all(h).iter().next_back())
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+/// The client address (from the proxy header when one is configured and the TCP peer is one
+/// of the trusted proxies, else the TCP peer) and the user agent.
+fn client(parts: &Parts, trusted_header: Option<&str>, proxies: &[ipnet::IpNet]) -> Client {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
+    // The *last* entry of the *last* header line is the one our proxy wrote; anything before
+    // it came from the client and may be forged.
+    let from_proxy = trusted_header
+        .filter(|_| peer.is_some_and(|p| proxies.iter().any(|net| net.contains(&p))))
+        .and_then(|h| parts.headers.get_all(h).iter().next_back())
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(forwarded_address);
     Client {
         address: from_proxy
             .or(peer)
@@ -149,6 +155,16 @@ fn client(parts: &Parts, trusted_header: Option<&str>) -> Client {
             .map(str::to_owned),
         device_cookie: None,
     }
+}
+
+/// One forwarded entry's address: `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 /// The value of the request's cookie `name`, if it sent one.
@@ -181,5 +197,28 @@ pub fn set_device_cookie(state: &AppState, value: String) {
         http::HeaderValue::from_str(&cookie.to_string()),
     ) {
         options.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_address;
+
+    #[test]
+    fn forwarded_entries_with_and_without_ports() {
+        for (entry, ip) in [
+            ("203.0.113.7", "203.0.113.7"),
+            (" 203.0.113.7:51234", "203.0.113.7"),
+            ("2001:db8::1", "2001:db8::1"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+        ] {
+            assert_eq!(
+                forwarded_address(entry),
+                Some(ip.parse().unwrap()),
+                "{entry}"
+            );
+        }
+        assert_eq!(forwarded_address("unknown"), None);
     }
 }

@@ -35,6 +35,10 @@ impl From<StoreError> for AppError {
 
 impl From<HashError> for AppError {
     fn from(err: HashError) -> Self {
+        if let HashError::Busy = err {
+            tracing::warn!(event = "login_busy", "hashing queue full; login refused");
+            return AppError::Busy;
+        }
         tracing::error!(error = %err, "password hashing failed");
         AppError::Internal
     }

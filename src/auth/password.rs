@@ -5,10 +5,15 @@
 //! `max_concurrent` hashing threads each owns one preallocated buffer, and logins queue for them.
 //! Memory is bounded by `max_concurrent × 19 MiB`; the async workers never hash, and the hashing
 //! threads run at a lower priority so that pages keep being served during a login flood.
+//!
+//! The queue is bounded too (`max_queued`): beyond it a hash is refused at once
+//! ([`HashError::Busy`], a 503 with `Retry-After`) rather than waited for, and a queued job
+//! whose caller has gone (the client disconnected) is dropped unhashed.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version, ARGON2ID_IDENT};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// OWASP's recommended Argon2id setting: m = 19 MiB, t = 2, p = 1.
@@ -27,6 +32,8 @@ pub enum HashError {
     Malformed(String),
     #[error("the hashing task was cancelled")]
     Cancelled,
+    #[error("the hashing queue is full")]
+    Busy,
 }
 
 /// Checks a new password (CLI, password change) against the policy.
@@ -46,6 +53,9 @@ pub fn validate_new_password(password: &str) -> Result<(), String> {
 
 pub struct PasswordHasher {
     jobs: std::sync::mpsc::Sender<Job>,
+    /// Jobs queued or running, and the most there may be.
+    pending: Arc<AtomicUsize>,
+    max_pending: usize,
     params: Params,
     /// Verified against when the user does not exist, so that an unknown user costs the same
     /// time as a wrong password.
@@ -59,8 +69,9 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 const HASHER_NICENESS: i32 = 10;
 
 impl PasswordHasher {
-    /// Starts `threads` hashing threads, each owning one 19 MiB working buffer.
-    pub fn new(threads: usize) -> Result<Arc<Self>, HashError> {
+    /// Starts `threads` hashing threads, each owning one 19 MiB working buffer; at most
+    /// `max_queued` hashes wait for them.
+    pub fn new(threads: usize, max_queued: usize) -> Result<Arc<Self>, HashError> {
         let params = Params::new(M_COST_KIB, T_COST, P_COST, Some(OUTPUT_LEN))
             .map_err(|e| HashError::Argon2(e.to_string()))?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
@@ -91,6 +102,8 @@ impl PasswordHasher {
         let dummy_hash = hash_with(&params, &random, &mut blocks)?;
         Ok(Arc::new(Self {
             jobs,
+            pending: Arc::default(),
+            max_pending: threads.max(1) + max_queued,
             params,
             dummy_hash,
         }))
@@ -120,19 +133,45 @@ impl PasswordHasher {
         Ok(ok && real)
     }
 
+    /// Whether a hash asked for now would be queued (a cheap check before any other work;
+    /// [`Self::run`] decides).
+    pub fn has_room(&self) -> bool {
+        self.pending.load(Ordering::Relaxed) < self.max_pending
+    }
+
     /// Queues `f` for the next free hashing thread and waits for its answer without blocking
-    /// an async worker.
+    /// an async worker; refuses at once when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Vec<Block>) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
+        let taken = self.pending.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot(self.pending.clone());
+        if taken >= self.max_pending {
+            return Err(HashError::Busy);
+        }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move |blocks: &mut Vec<Block>| {
+                let _slot = slot;
+                // The caller is gone (its client disconnected): nobody would read the answer.
+                if reply.is_closed() {
+                    tracing::debug!(event = "hash_skipped", "hash skipped: its caller has gone");
+                    return;
+                }
                 let _ = reply.send(f(blocks));
             }))
             .map_err(|_| HashError::Cancelled)?;
         answer.await.map_err(|_| HashError::Cancelled)?
+    }
+}
+
+/// One place in the queue, given back when the job is done, skipped or dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -204,7 +243,7 @@ mod tests {
 
     #[tokio::test]
     async fn hash_then_verify_and_interoperate_with_the_argon2_crate() {
-        let hasher = PasswordHasher::new(2).unwrap();
+        let hasher = PasswordHasher::new(2, 8).unwrap();
         let phc = hasher.hash("pässwörd with ünïcode".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(hasher
@@ -225,8 +264,37 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_user_never_verifies() {
-        let hasher = PasswordHasher::new(1).unwrap();
+        let hasher = PasswordHasher::new(1, 8).unwrap();
         assert!(!hasher.verify(String::new(), None).await.unwrap());
+    }
+
+    /// Beyond the queue's bound a hash is refused at once; the room comes back as jobs end.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_at_once_and_frees_up() {
+        let hasher = PasswordHasher::new(1, 2).unwrap();
+        let jobs: Vec<_> = (0..3)
+            .map(|_| {
+                let h = hasher.clone();
+                tokio::spawn(async move { h.hash("password".into()).await })
+            })
+            .collect();
+        // Wait until the three (one hashing, two queued) have taken their places.
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while hasher.has_room() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("three hashes fill a queue of one thread and two places");
+        assert!(matches!(
+            hasher.hash("x".into()).await,
+            Err(HashError::Busy)
+        ));
+        for job in jobs {
+            job.await.unwrap().unwrap();
+        }
+        assert!(hasher.has_room());
+        hasher.hash("password".into()).await.unwrap();
     }
 
     #[test]

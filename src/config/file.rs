@@ -22,10 +22,22 @@ pub(super) struct FileConfig {
     pub throttle: FileThrottle,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub(super) struct FileServer {
     pub public_url: String,
+    pub header_read_timeout_seconds: u64,
+    pub max_connections: usize,
+}
+
+impl Default for FileServer {
+    fn default() -> Self {
+        Self {
+            public_url: String::new(),
+            header_read_timeout_seconds: 20,
+            max_connections: 10_000,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,6 +52,7 @@ pub(super) struct FileSession {
     pub secure: SecureSetting,
     pub same_site: SameSite,
     pub cleanup_interval_seconds: u64,
+    pub max_sessions_per_user: usize,
 }
 
 impl Default for FileSession {
@@ -56,6 +69,7 @@ impl Default for FileSession {
             secure: SecureSetting::Auto,
             same_site: SameSite::Lax,
             cleanup_interval_seconds: 600,
+            max_sessions_per_user: 100,
         }
     }
 }
@@ -91,8 +105,10 @@ impl Default for FileDatabase {
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub(super) struct FileSecurity {
     pub max_concurrent_hashes: usize,
+    pub max_queued_hashes: usize,
     pub max_body_bytes: usize,
     pub trusted_proxy_header: String,
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for FileSecurity {
@@ -100,8 +116,11 @@ impl Default for FileSecurity {
         Self {
             // One hash per core keeps the CPU busy without queueing page requests behind hashes.
             max_concurrent_hashes: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            // At ~25 ms a hash on two cores, a full queue drains in under two seconds.
+            max_queued_hashes: 64,
             max_body_bytes: 16 * 1024,
             trusted_proxy_header: String::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -56,6 +56,11 @@ pub struct ServerConfig {
     /// `LATCHKEY_PUBLIC_URL`: what requests must come from (CSRF) and whether to send HSTS.
     /// `None`: the listen address (`http://…`, and `localhost` for a loopback one).
     pub public_origin: Option<String>,
+    /// A connection that has not sent a request's headers within this is closed (slow
+    /// senders, and idle keep-alive connections).
+    pub header_read_timeout: Duration,
+    /// Open connections at most; one more gets a 503 and is closed.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +81,8 @@ pub struct SessionConfig {
     pub store: StoreKind,
     pub secure: bool,
     pub same_site: SameSite,
+    /// A user's live sessions at most; a new login ends the oldest.
+    pub max_per_user: usize,
     /// How often expired session records are purged from the store.
     pub cleanup_interval: Duration,
 }
@@ -110,11 +117,15 @@ pub struct DatabaseConfig {
 pub struct SecurityConfig {
     /// At most this many Argon2 hashes run at once (each holds 19 MiB); further logins queue.
     pub max_concurrent_hashes: usize,
+    /// At most this many logins wait for a hashing thread; beyond, 503 + `Retry-After` at once.
+    pub max_queued_hashes: usize,
     /// Request bodies larger than this are refused (413) before anything reads them.
     pub max_body_bytes: usize,
     /// Behind a reverse proxy: the header carrying the client address (its last entry is
     /// used, the one our proxy appended). Empty: the TCP peer address, headers ignored.
     pub trusted_proxy_header: Option<String>,
+    /// The proxies whose header is believed (CIDRs); from any other peer it is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The base64 signing key from `LATCHKEY_SESSION_KEY`, if set.
     pub session_key: Option<String>,
 }

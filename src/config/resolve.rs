@@ -86,6 +86,24 @@ fn resolve(
             || format!("{h:?} is not a header name"),
         )?;
     }
+    let mut trusted_proxies = Vec::new();
+    for text in &sec.trusted_proxies {
+        let net = text
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+        let Ok(net) = net else {
+            return Err(ConfigError::Key {
+                key: "security.trusted-proxies",
+                message: format!("{text:?} is not an address or CIDR (e.g. \"10.0.0.0/8\")"),
+            });
+        };
+        trusted_proxies.push(net);
+    }
+    ensure(
+        trusted_proxy_header.is_none() || !trusted_proxies.is_empty(),
+        "security.trusted-proxies",
+        || "trusted-proxy-header is believed only from these proxies: list them".into(),
+    )?;
     let t = file.throttle;
     ensure(
         t.window_seconds > 0
@@ -95,20 +113,36 @@ fn resolve(
         "throttle",
         || "window-seconds and the max-failures limits must be at least 1".into(),
     )?;
-    let public_url = env("LATCHKEY_PUBLIC_URL").unwrap_or(file.server.public_url);
+    ensure(
+        (1..=3600).contains(&file.server.header_read_timeout_seconds),
+        "server.header-read-timeout-seconds",
+        || "must be 1 ..= 3600".into(),
+    )?;
+    ensure(
+        file.server.max_connections > 0,
+        "server.max-connections",
+        || "must be at least 1".into(),
+    )?;
+    let public_url = env("LATCHKEY_PUBLIC_URL").unwrap_or(file.server.public_url.clone());
     let public_origin = match public_url.trim() {
         "" => None,
         url => Some(origin(url)?),
     };
     Ok(Config {
         leptos,
-        server: ServerConfig { public_origin },
+        server: ServerConfig {
+            public_origin,
+            header_read_timeout: Duration::from_secs(file.server.header_read_timeout_seconds),
+            max_connections: file.server.max_connections,
+        },
         session: SessionConfig { store, ..session.0 },
         database,
         security: SecurityConfig {
             max_concurrent_hashes: sec.max_concurrent_hashes,
+            max_queued_hashes: sec.max_queued_hashes,
             max_body_bytes: sec.max_body_bytes,
             trusted_proxy_header,
+            trusted_proxies,
             session_key: env("LATCHKEY_SESSION_KEY"),
         },
         throttle: ThrottleConfig {
@@ -161,6 +195,11 @@ fn session(s: super::file::FileSession, dev: bool) -> Result<(SessionConfig, Str
         || format!("{} is too short (at least 60)", s.idle_timeout_seconds),
     )?;
     ensure(
+        s.max_sessions_per_user > 0,
+        "session.max-sessions-per-user",
+        || "must be at least 1".into(),
+    )?;
+    ensure(
         s.cleanup_interval_seconds > 0,
         "session.cleanup-interval-seconds",
         || "must be at least 1".into(),
@@ -177,6 +216,7 @@ fn session(s: super::file::FileSession, dev: bool) -> Result<(SessionConfig, Str
             secure,
             same_site: s.same_site,
             cleanup_interval: Duration::from_secs(s.cleanup_interval_seconds),
+            max_per_user: s.max_sessions_per_user,
         },
         s.store,
     ))

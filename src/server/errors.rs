@@ -7,6 +7,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
+/// A full hashing queue drains in about a second at the default bound; ask for two.
+const BUSY_RETRY_AFTER: u64 = 2;
+
 /// Gives server-function errors their real status code. server_fn answers every error with
 /// 500 (including undecodable arguments, which never reach our code); the body is the
 /// JSON-encoded [`AppError`], whose [`AppError::status`] is the one mapping to HTTP. Plain form
@@ -24,10 +27,15 @@ pub async fn server_fn_error_status(response: Response) -> Response {
         .unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = err.status();
-        if let AppError::Throttled { retry_after } = err {
+        let retry_after = match err {
+            AppError::Throttled { retry_after } => Some(retry_after),
+            AppError::Busy => Some(BUSY_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             parts
                 .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
     }
     Response::from_parts(parts, Body::from(bytes))

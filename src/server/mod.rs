@@ -2,6 +2,7 @@
 
 mod assets;
 mod cleanup;
+mod connections;
 mod cookies;
 mod csrf;
 mod errors;
@@ -15,8 +16,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::error::BoxError;
 use crate::state::AppState;
-use axum::serve::ListenerExt;
-use axum::{Router, ServiceExt};
+use axum::Router;
 use std::net::SocketAddr;
 use tower_http::normalize_path::NormalizePath;
 
@@ -68,20 +68,10 @@ pub async fn serve(config: Config, clock: SharedClock) -> Result<(), BoxError> {
         tracing::warn!("running in DEV mode (demo user, non-Secure cookie) on a non-loopback address; set LEPTOS_ENV=PROD in production");
     }
     let shutdown = shutdown_signal()?;
+    let server = &state.config.server;
+    let cap = connections::connection_cap(server.max_connections);
     tracing::info!("listening on http://{local}");
-
-    // Without TCP_NODELAY each streamed (chunked) response waits ~40 ms on Nagle + delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %err, "cannot set TCP_NODELAY");
-        }
-    });
-    let app = ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
-        app,
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    connections::serve(listener, app, server.header_read_timeout, cap, shutdown).await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -127,6 +127,19 @@ pub async fn set_password_hash(
     row.ok_or_else(|| UserError::NotFound(username.to_owned()))
 }
 
+/// Deletes a user; returns its id (never given to another user: ids are not reused).
+pub async fn delete(db: &Database, username: &str) -> Result<i64, UserError> {
+    let id: Option<i64> = on_db!(
+        db,
+        "DELETE FROM users WHERE username = ? RETURNING id",
+        |sql, pool| sqlx::query_scalar(sql)
+            .bind(username)
+            .fetch_optional(pool)
+            .await
+    )?;
+    id.ok_or_else(|| UserError::NotFound(username.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::validate_username;

@@ -66,3 +66,50 @@ async fn user_passwd_changes_the_password_and_ends_every_session() {
     );
     app.login_ok(DEMO_USER, "a brand new password").await;
 }
+
+#[tokio::test]
+async fn user_delete_ends_every_session_at_once_and_ids_are_never_reused() {
+    // Sessions in Redis: the user's sessions live in another store than the user.
+    let (store, prefix) = redis_prefix().await;
+    let app = TestApp::spawn_with(Spawn {
+        session_store: Some(store),
+        ..Spawn::default()
+    })
+    .await;
+    for name in ["alice", "bob"] {
+        assert!(
+            app.cli(&["user", "add", name], "long enough pw\n")
+                .await
+                .success
+        );
+    }
+    let cookie = app.login_ok("bob", "long enough pw").await;
+    assert!(app.sees_welcome(&cookie, "bob").await);
+    let out = app.cli(&["user", "delete", "bob"], "").await;
+    assert!(out.success, "{}", out.stderr);
+    assert!(out.stdout.contains("ended 1 session(s)"), "{}", out.stdout);
+    assert!(!app.sees_welcome(&cookie, "bob").await);
+    assert_eq!(
+        app.login("bob", "long enough pw", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let again = app.cli(&["user", "delete", "bob"], "").await;
+    assert!(!again.success && again.stderr.contains("no user named \"bob\""));
+
+    // The highest id was bob's; the next user gets a new one, not bob's again.
+    assert!(
+        app.cli(&["user", "add", "carol"], "long enough pw\n")
+            .await
+            .success
+    );
+    let url = format!("sqlite://{}/latchkey.db", app.data.path().display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let ids: Vec<(String, i64)> = sqlx::query_as("SELECT username, id FROM users ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let id = |n: &str| ids.iter().find(|(u, _)| u == n).unwrap().1;
+    assert!(id("carol") > id("alice") + 1, "{ids:?}");
+    drop_redis_prefix(&prefix).await;
+}

@@ -225,7 +225,8 @@ async fn sigterm_lets_a_request_in_flight_finish() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let cookie = response
         .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .find(|c| c.starts_with("latchkey_session="))
         .and_then(|c| c.split(';').next())
         .expect("the login completed with a session cookie")
         .to_owned();

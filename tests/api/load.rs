@@ -96,6 +96,7 @@ fn proxied(data: &tempfile::TempDir, spawn: Spawn) -> Spawn {
                 "trusted-proxy-header = \"\"",
                 "trusted-proxy-header = \"x-forwarded-for\"",
             ),
+            ("trusted-proxies = []", "trusted-proxies = [\"127.0.0.1\"]"),
             // This test is about correctness under 500 concurrent clients, on a debug build
             // that two small cores cannot serve that fast: queueing is expected, and must not
             // be mistaken for a store failure (fail-fast is the fault tests' subject).
@@ -176,4 +177,86 @@ async fn five_hundred_clients_over_two_instances_sharing_redis() {
         .count();
     assert_eq!(sessions, CLIENTS);
     drop_redis_prefix(&prefix).await;
+}
+
+/// 1,500 logins in flight at once (the flood) against the default queue: every one is
+/// answered, none slower than 10 s; the excess as 503 + `Retry-After` within 2 s; memory stays
+/// bounded (the hashing threads' buffers, not one per login).
+#[tokio::test]
+#[ignore = "a load test: scripts/test runs it alone"]
+async fn fifteen_hundred_logins_at_once_are_all_answered_quickly() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("Leptos.toml");
+    std::fs::write(
+        &config,
+        config_text(&[
+            (
+                "max-failures-per-address = 50",
+                "max-failures-per-address = 100000",
+            ),
+            (
+                "max-failures-per-account = 5",
+                "max-failures-per-account = 100000",
+            ),
+        ]),
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(Spawn {
+        config: Some(config),
+        ..Spawn::default()
+    })
+    .await;
+    let rss_before = app.rss_mb();
+    // One connection per login, all opened at once.
+    let flood: Vec<_> = (0..1500)
+        .map(|_| {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap();
+            let (url, origin) = (app.url("/api/login"), app.base.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let res = client
+                    .post(url)
+                    .header("origin", origin)
+                    .form(&[("username", DEMO_USER), ("password", DEMO_PASSWORD)])
+                    .send()
+                    .await
+                    .unwrap();
+                let retry = res.headers().contains_key("retry-after");
+                (res.status(), retry, started.elapsed())
+            })
+        })
+        .collect();
+    let (mut ok, mut busy) = (0, 0);
+    for answer in flood {
+        let (status, retry, took) = answer.await.unwrap();
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{status} after {took:?}"
+        );
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert!(retry);
+                assert!(
+                    took < std::time::Duration::from_secs(2),
+                    "503 after {took:?}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(ok + busy, 1500);
+    assert!(ok > 0 && busy > 0, "{ok} ok, {busy} busy");
+    let rss = app.rss_mb();
+    assert!(rss < rss_before + 200, "RSS {rss_before} MB -> {rss} MB");
+    // And the server is at once ready for the next one.
+    assert_eq!(
+        app.login(DEMO_USER, DEMO_PASSWORD, None).await.status(),
+        StatusCode::OK
+    );
 }

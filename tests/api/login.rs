@@ -199,3 +199,98 @@ async fn security_events_are_logged_without_secrets() {
         );
     }
 }
+
+/// A login flood meets a bounded queue: the excess is refused at once with 503 and
+/// `Retry-After` (no waiting in line), the rest are answered; and a queued login whose client
+/// has gone is dropped, not hashed.
+#[tokio::test]
+async fn a_full_hashing_queue_refuses_at_once_and_gone_clients_are_not_hashed() {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("Leptos.toml");
+    std::fs::write(
+        &config,
+        config_text(&[
+            ("# max-concurrent-hashes = 2", "max-concurrent-hashes = 1"),
+            ("max-queued-hashes = 64", "max-queued-hashes = 4"),
+            (
+                "max-failures-per-address = 50",
+                "max-failures-per-address = 1000",
+            ),
+            (
+                "max-failures-per-account = 5",
+                "max-failures-per-account = 1000",
+            ),
+        ]),
+    )
+    .unwrap();
+    let app = TestApp::spawn_with(Spawn {
+        config: Some(config),
+        vars: vec![("RUST_LOG", "info,latchkey::auth::password=debug".into())],
+        ..Spawn::default()
+    })
+    .await;
+    let flood: Vec<_> = (0..40)
+        .map(|_| {
+            let (client, url) = (app.client.clone(), app.url("/api/login"));
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let res = client
+                    .post(url)
+                    .form(&[("username", DEMO_USER), ("password", DEMO_PASSWORD)])
+                    .send()
+                    .await
+                    .unwrap();
+                (
+                    res.status(),
+                    res.headers().get("retry-after").cloned(),
+                    started.elapsed(),
+                )
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    for answer in flood {
+        let (status, retry_after, took) = answer.await.unwrap();
+        match status {
+            StatusCode::OK => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert_eq!(retry_after.unwrap(), "2");
+                assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(
+        busy > 0,
+        "forty logins at once fit a queue of one thread and four places"
+    );
+
+    // Clients that give up while queued: their hashes are skipped.
+    let gone: Vec<_> = (0..5)
+        .map(|_| {
+            let url = app.url("/api/login");
+            let client = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_millis(20))
+                .build()
+                .unwrap();
+            tokio::spawn(async move {
+                let _ = client
+                    .post(url.clone())
+                    .header("origin", url.trim_end_matches("/api/login"))
+                    .form(&[("username", DEMO_USER), ("password", DEMO_PASSWORD)])
+                    .send()
+                    .await;
+            })
+        })
+        .collect();
+    for g in gone {
+        g.await.unwrap();
+    }
+    assert!(
+        app.log_lines("hash_skipped", 1, std::time::Duration::from_secs(20))
+            .await,
+        "{:#?}",
+        app.log()
+    );
+}

@@ -8,6 +8,7 @@ mod anonymous;
 mod assets;
 mod cli;
 mod config;
+mod connections;
 mod faults;
 mod fuzz;
 mod load;

@@ -215,3 +215,23 @@ async fn a_login_that_raced_a_password_change_dies_on_its_next_request() {
     );
     assert_eq!(app.session_count().await, 0, "and it is deleted");
 }
+
+/// One valid account cannot pile up sessions: beyond `max-sessions-per-user` a new login ends
+/// the oldest.
+#[tokio::test]
+async fn a_new_login_beyond_the_cap_ends_the_oldest_session() {
+    let app =
+        InProcessApp::spawn(&[("max-sessions-per-user = 100", "max-sessions-per-user = 3")]).await;
+    let mut cookies = Vec::new();
+    for _ in 0..5 {
+        cookies.push(app.login_ok(DEMO_USER, DEMO_PASSWORD).await);
+    }
+    assert_eq!(app.session_count().await, 3);
+    for (i, cookie) in cookies.iter().enumerate() {
+        assert_eq!(
+            app.sees_welcome(cookie, DEMO_USER).await,
+            i >= 2,
+            "login {i}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ const PROXIED: &[(&str, &str)] = &[
         "trusted-proxy-header = \"\"",
         "trusted-proxy-header = \"x-forwarded-for\"",
     ),
+    ("trusted-proxies = []", "trusted-proxies = [\"127.0.0.1\"]"),
     (
         "max-failures-per-account = 5",
         "max-failures-per-account = 3",
@@ -339,4 +340,48 @@ async fn a_typed_user_name_is_never_stored_in_clear() {
         }
     }
     assert!(files >= 1);
+}
+
+/// Forwarded entries with ports (`ip:port`, `[ipv6]:port`) are their own clients, not the
+/// proxy; and the header is believed only from a trusted proxy (127.0.0.1 here): from any other
+/// peer it is ignored and the peer is the client.
+#[tokio::test]
+async fn forwarded_addresses_with_ports_count_and_only_trusted_proxies_are_believed() {
+    let app = InProcessApp::spawn(PROXIED).await;
+    // A fresh account name each time: only the address limits are in play.
+    let names = std::sync::atomic::AtomicUsize::new(0);
+    let from = |client: reqwest::Client, forwarded: &'static str| {
+        let url = app.url("/api/login");
+        let name = format!(
+            "nobody{}",
+            names.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        async move {
+            client
+                .post(url)
+                .header("x-forwarded-for", forwarded)
+                .form(&[("username", name.as_str()), ("password", "wrong")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // Six failures (the address limit) from one client behind the proxy, by its address
+    // with a port: then that client waits, while another (IPv6, with a port) does not.
+    for port in 1000..1006 {
+        let entry: &'static str = Box::leak(format!("198.51.100.77:{port}").into_boxed_str());
+        let status = from(app.client.clone(), entry).await;
+        assert!(status == 401 || status == 429, "{status}");
+    }
+    assert_eq!(from(app.client.clone(), "198.51.100.77:2000").await, 429);
+    assert_ne!(from(app.client.clone(), "[2001:db8::5]:443").await, 429);
+    // From a peer that is not a trusted proxy the header means nothing: its failures are its
+    // own (127.0.0.2's), and the spoofed address is not charged.
+    for _ in 0..6 {
+        from(app.client_at("127.0.0.2"), "198.51.100.88").await;
+    }
+    assert_eq!(from(app.client_at("127.0.0.2"), "198.51.100.99").await, 429);
+    assert_ne!(from(app.client.clone(), "198.51.100.88").await, 429);
 }

@@ -22,6 +22,10 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
     // Refuse absurd input before it costs a hash, a query or a throttle slot.
     check_password_length(password)?;
     check_username(username)?;
+    // A full hashing queue refuses now, before the throttle's writes.
+    if !state.hasher.has_room() {
+        return Err(crate::auth::password::HashError::Busy.into());
+    }
     let device = device(caller, username);
     let attempt = state
         .throttle
@@ -31,8 +35,9 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
         tracing::info!(event = "login_failed", "login failed");
         return Err(AppError::InvalidCredentials);
     };
-    // A correct password: the attempt is taken back and the account's count cleared.
+    // A correct password: the attempt is taken back.
     state.throttle.succeeded(attempt).await?;
+    end_oldest_sessions(state, user.id).await?;
     session.log_in(&user, client.user_agent.as_deref()).await?;
     tracing::info!(event = "login", user_id = user.id, "login succeeded");
     let device_cookie = state
@@ -42,6 +47,29 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
         name: user.name,
         device_cookie,
     })
+}
+
+/// Makes room for one more session of `user_id` within `[session] max-per-user`: a new login
+/// ends the oldest (so one valid account cannot pile up sessions without limit).
+async fn end_oldest_sessions(state: &AppState, user_id: i64) -> Result<(), AppError> {
+    use crate::store::SessionIndex;
+    let cap = state.config.session.max_per_user;
+    let live = state.sessions.list_user_sessions(user_id).await?;
+    for oldest in live.iter().skip(cap.saturating_sub(1)) {
+        state
+            .sessions
+            .delete_user_session(user_id, &oldest.handle)
+            .await?;
+    }
+    if live.len() >= cap {
+        tracing::info!(
+            event = "sessions_capped",
+            user_id,
+            ended = live.len() + 1 - cap,
+            "oldest sessions ended"
+        );
+    }
+    Ok(())
 }
 
 /// The nonce of the caller's device cookie entry for `account`, if it has a valid one.

@@ -211,6 +211,19 @@ impl TestApp {
             || seen()
     }
 
+    /// The server process's resident memory, in MB.
+    pub fn rss_mb(&self) -> u64 {
+        let pid = self.child.id().expect("the server is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        kb / 1024
+    }
+
     /// Sends `signal` (`TERM`, `KILL`, …) to the server process.
     pub fn signal(&self, signal: &str) {
         let pid = self.child.id().expect("the server is running");
@@ -255,6 +268,13 @@ impl TestApp {
         let (status, data, _) = self.exited().await;
         assert!(!status.success());
         Self::start(data, spawn).await
+    }
+}
+
+impl TestApp {
+    /// Runs `latchkey ARGS` on this app's databases (its session store included).
+    pub async fn cli(&self, args: &[&str], stdin: &str) -> CliOutput {
+        cli_with(self.data.path(), &self.spawn, args, stdin).await
     }
 }
 
