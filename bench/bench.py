@@ -15,6 +15,9 @@ BENCH = ROOT / "bench"
 TICK = os.sysconf("SC_CLK_TCK")
 SERVER_CPU, LOAD_CPU = "0", "1"
 LK_PASSWORD = "benchmark-password"
+# The session cookie latchkey sets in PROD (Secure, so `__Host-`); builds before it set the plain
+# name, so a run against one says so here.
+COOKIE_NAME = os.environ.get("LATCHKEY_BENCH_COOKIE", "__Host-latchkey_session")
 
 
 def sh(cmd, **kw):
@@ -109,7 +112,7 @@ def seed_sessions(db, count, user_id=1, name="user1"):
     cookies, rows = [], []
     for _ in range(count):
         raw = secrets.token_bytes(16)
-        cookies.append("latchkey_session=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
+        cookies.append(COOKIE_NAME + "=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
         rows.append((hashlib.sha256(raw).digest(), user_id, data, now + 86400, now))
         if len(rows) == 50_000:
             con.executemany("INSERT INTO sessions (id_hash, user_id, data, expires_at, created_at) VALUES (?,?,?,?,?)", rows)
@@ -185,14 +188,14 @@ def main():
     seed_sessions(db, 1_000_000 - session_count(db))
     r["sessions_in_store_for_1m"] = session_count(db)
     r["user_get_1m_sessions"] = measure(lk, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args)
-    r["login"] = measure(lk, "/api/login", {"METHOD": "POST", "BODY": login_body, "EXPECT": '"user1"'}, args)
+    r["login"] = measure(lk, "/api/login", {"METHOD": "POST", "BODY": login_body, "EXPECT": '"user1"', "ORIGIN": lk.base}, args)
     cookies_file = work / "latchkey-cookies.txt"
     cookies_file.write_text("\n".join(seed_sessions(db, 300_000)) + "\n")
-    r["logout"] = measure(lk, "/api/logout", {"METHOD": "POST", "COOKIE_FILE": str(cookies_file), "EXPECT_STATUS": "200"}, args, warmup=False)
+    r["logout"] = measure(lk, "/api/logout", {"METHOD": "POST", "COOKIE_FILE": str(cookies_file), "EXPECT_STATUS": "200", "ORIGIN": lk.base}, args, warmup=False)
     # Login flood and page views at once: hashing must not starve pages.
     flood = subprocess.Popen(boosted(["wrk", "-t", "1", "-c", "32", "-d", f"{args.duration + 2}s", "-s", BENCH / "check.lua",
                                       lk.base + "/api/login"], LOAD_CPU),
-                             env={**os.environ, "METHOD": "POST", "BODY": login_body, "THREADS": "1"},
+                             env={**os.environ, "METHOD": "POST", "BODY": login_body, "THREADS": "1", "ORIGIN": lk.base},
                              stdout=subprocess.DEVNULL)
     time.sleep(1)  # let the flood saturate the server before measuring under it
     r["user_get_during_login_flood"] = measure(lk, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, warmup=False)

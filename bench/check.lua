@@ -21,6 +21,8 @@ function init(args)
   local headers = {}
   if body then headers["Content-Type"] = "application/x-www-form-urlencoded" end
   if os.getenv("COOKIE") then headers["Cookie"] = os.getenv("COOKIE") end
+  -- A browser's same-origin posts carry the site's origin; latchkey refuses form posts without.
+  if os.getenv("ORIGIN") then headers["Origin"] = os.getenv("ORIGIN") end
   base_headers = headers
   cookies = nil
   local file = os.getenv("COOKIE_FILE")

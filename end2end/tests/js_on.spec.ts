@@ -76,7 +76,7 @@ test.describe("with JavaScript", () => {
     // What a browser without JavaScript gets after a failed login: a redirect carrying the error.
     const res = await page.request.post("/api/login", {
       form: { username: user, password: "wrong password" },
-      headers: { accept: "text/html", referer: `${baseURL}/` },
+      headers: { accept: "text/html", referer: `${baseURL}/`, origin: baseURL! },
       maxRedirects: 0,
     });
     expect(res.status()).toBe(302);

@@ -116,6 +116,9 @@ impl SessionIndex for AnyStore {
     ) -> Result<u64, StoreError> {
         each_store!(self, s => s.delete_user_sessions(user_id, keep).await)
     }
+    async fn trim_user_sessions(&self, user_id: i64, keep: usize) -> Result<u64, StoreError> {
+        each_store!(self, s => s.trim_user_sessions(user_id, keep).await)
+    }
     async fn delete_expired(&self) -> Result<u64, StoreError> {
         each_store!(self, s => s.delete_expired().await)
     }

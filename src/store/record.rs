@@ -99,6 +99,8 @@ pub trait SessionIndex {
         user_id: i64,
         keep: Option<&Id>,
     ) -> Result<u64, StoreError>;
+    /// Deletes the oldest sessions of `user_id` beyond the newest `keep`. Returns how many.
+    async fn trim_user_sessions(&self, user_id: i64, keep: usize) -> Result<u64, StoreError>;
     /// Removes records whose expiry has passed. Returns how many.
     async fn delete_expired(&self) -> Result<u64, StoreError>;
 }

@@ -68,6 +68,8 @@ static DELETE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua
 static DELETE_ONE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/delete_one.lua")));
 
+static TRIM_USER: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/trim_user.lua")));
 static DELETE_USER: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/delete_user.lua")));
 
@@ -294,6 +296,20 @@ impl SessionIndex for RedisStore {
         let mut conn = self.conn.clone();
         self.bounded(
             DELETE_USER
+                .key(self.user_key(&uid))
+                .arg(&*self.prefix)
+                .arg(keep)
+                .arg(&uid)
+                .invoke_async(&mut conn),
+        )
+        .await
+    }
+
+    async fn trim_user_sessions(&self, user_id: i64, keep: usize) -> Result<u64, StoreError> {
+        let uid = user_id.to_string();
+        let mut conn = self.conn.clone();
+        self.bounded(
+            TRIM_USER
                 .key(self.user_key(&uid))
                 .arg(&*self.prefix)
                 .arg(keep)

@@ -28,6 +28,10 @@ const LIST: &str = "SELECT id_hash, created_at, expires_at, data FROM sessions \
                     WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC";
 const DELETE_ONE: &str = "DELETE FROM sessions WHERE id_hash = ? AND user_id = ?";
 const DELETE_USER: &str = "DELETE FROM sessions WHERE user_id = ? AND (? IS NULL OR id_hash <> ?)";
+/// All but the newest `keep` (the OFFSET) of a user's sessions; the LIMIT is only there
+/// because SQL wants one before an OFFSET.
+const TRIM_USER: &str = "DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions \
+                         WHERE user_id = ? ORDER BY created_at DESC, expires_at DESC LIMIT ? OFFSET ?)";
 const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE expires_at <= ?";
 
 #[derive(Debug, Clone)]
@@ -171,6 +175,17 @@ impl SessionIndex for SqlStore {
             .bind(user_id)
             .bind(&keep)
             .bind(&keep)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
+    async fn trim_user_sessions(&self, user_id: i64, keep: usize) -> Result<u64, StoreError> {
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        Ok(on_db!(&self.db, TRIM_USER, |sql, pool| sqlx::query(sql)
+            .bind(user_id)
+            .bind(i64::MAX)
+            .bind(keep)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?)

@@ -192,6 +192,31 @@ macro_rules! store_suite {
                 f.finish().await;
             }
 
+            /// Oldest first: by login time, and within one second by expiry (which follows it).
+            #[tokio::test]
+            async fn trimming_ends_a_users_oldest_sessions_only() {
+                let f = $fixture().await;
+                let mut ids = Vec::new();
+                for i in 0..5 {
+                    let mut r = record(3600 + i, Some(7));
+                    f.store.create(&mut r).await.unwrap();
+                    ids.push(r.id);
+                }
+                let mut other = record(3600, Some(8));
+                f.store.create(&mut other).await.unwrap();
+                assert_eq!(f.store.trim_user_sessions(7, 2).await.unwrap(), 3);
+                for (i, id) in ids.iter().enumerate() {
+                    assert_eq!(
+                        f.store.load(id).await.unwrap().is_some(),
+                        i >= 3,
+                        "session {i}"
+                    );
+                }
+                assert!(f.store.load(&other.id).await.unwrap().is_some());
+                assert_eq!(f.store.trim_user_sessions(7, 2).await.unwrap(), 0);
+                f.finish().await;
+            }
+
             #[tokio::test]
             async fn the_index_follows_saves_and_deletes() {
                 let f = $fixture().await;

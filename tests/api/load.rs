@@ -101,6 +101,8 @@ fn proxied(data: &tempfile::TempDir, spawn: Spawn) -> Spawn {
             // that two small cores cannot serve that fast: queueing is expected, and must not
             // be mistaken for a store failure (fail-fast is the fault tests' subject).
             ("timeout-ms = 1500", "timeout-ms = 10000"),
+            // 500 logins at once are this test's load, not a flood to refuse.
+            ("max-queued-hashes = 64", "max-queued-hashes = 1000"),
         ]),
     )
     .unwrap();

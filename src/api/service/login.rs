@@ -53,19 +53,13 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
 /// ends the oldest (so one valid account cannot pile up sessions without limit).
 async fn end_oldest_sessions(state: &AppState, user_id: i64) -> Result<(), AppError> {
     use crate::store::SessionIndex;
-    let cap = state.config.session.max_per_user;
-    let live = state.sessions.list_user_sessions(user_id).await?;
-    for oldest in live.iter().skip(cap.saturating_sub(1)) {
-        state
-            .sessions
-            .delete_user_session(user_id, &oldest.handle)
-            .await?;
-    }
-    if live.len() >= cap {
+    let keep = state.config.session.max_per_user.saturating_sub(1);
+    let ended = state.sessions.trim_user_sessions(user_id, keep).await?;
+    if ended > 0 {
         tracing::info!(
             event = "sessions_capped",
             user_id,
-            ended = live.len() + 1 - cap,
+            ended,
             "oldest sessions ended"
         );
     }
