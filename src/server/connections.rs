@@ -6,7 +6,6 @@
 //! idle loopback connections filled the process's file descriptors ("Too many open files") and
 //! a normal request then timed out.
 
-use super::App;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -46,7 +45,7 @@ pub fn connection_cap(wanted: usize) -> usize {
 /// Serves `app` on `listener` until `shutdown`, then lets requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
-    app: App,
+    app: tower_http::normalize_path::NormalizePath<axum::Router>,
     header_read_timeout: Duration,
     max_connections: usize,
     shutdown: impl std::future::Future<Output = ()>,
