@@ -50,19 +50,76 @@ pub async fn session_save_failed(
     next: axum::middleware::Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    let wants_json = path.starts_with("/api/")
-        && !request
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
+    let json = wants_json(&request);
     let response = next.run(request).await;
     // The signature of that response: a 500 with no headers at all (ours always have some).
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().is_empty() {
         return response;
     }
-    let error = AppError::Unavailable;
-    let (content_type, body) = if wants_json {
+    error_response(AppError::Unavailable, &path, json, 5)
+}
+
+/// A login while the hashing queue is full: refused at the door, before the session layer and
+/// the server-function machinery (which cost a debug build ~1 ms a request: under a flood of
+/// 1,500, seconds), with the same 503 + `Retry-After` the login itself would give.
+pub async fn refuse_logins_when_busy(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.method() == http::Method::POST
+        && request.uri().path() == "/api/login"
+        && !state.hasher.has_room()
+    {
+        log_busy();
+        return error_response(
+            AppError::Busy,
+            "/api/login",
+            wants_json(&request),
+            BUSY_RETRY_AFTER,
+        );
+    }
+    next.run(request).await
+}
+
+/// Says that logins are being refused, at most every 10 seconds (with how many): a flood must
+/// not become a flood of log lines, whose writes would stall the server once its log pipe
+/// is full.
+fn log_busy() {
+    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+    static REFUSED: AtomicU64 = AtomicU64::new(0);
+    static LAST_LOGGED: AtomicI64 = AtomicI64::new(0);
+    let refused = REFUSED.fetch_add(1, Ordering::Relaxed) + 1;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let last = LAST_LOGGED.load(Ordering::Relaxed);
+    if now - last >= 10
+        && LAST_LOGGED
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        tracing::warn!(
+            event = "login_busy",
+            refused_so_far = refused,
+            "hashing queue full; refusing logins with 503"
+        );
+    }
+}
+
+/// A server-function call (not a browser's form post or page), which gets JSON errors.
+fn wants_json(request: &axum::extract::Request) -> bool {
+    request.uri().path().starts_with("/api/")
+        && !request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// `error` as a server-function client decodes it (JSON), or as a page that says it.
+fn error_response(error: AppError, path: &str, json: bool, retry_after: u64) -> Response {
+    let (content_type, body) = if json {
         (
             "application/json",
             serde_json::to_string(&error).unwrap_or_default(),
@@ -80,10 +137,10 @@ pub async fn session_save_failed(
     *response.status_mut() = error.status();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if wants_json {
-        if let Ok(path) = HeaderValue::from_str(&path) {
+    if json {
+        if let Ok(path) = HeaderValue::from_str(path) {
             headers.insert(SERVER_FN_ERROR_HEADER, path);
         }
     }

@@ -58,8 +58,7 @@ fn origins(config: &Config, local: SocketAddr) -> Vec<String> {
 
 pub async fn serve(config: Config, clock: SharedClock) -> Result<(), BoxError> {
     let addr = config.leptos.site_addr;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
+    let listener = listen(addr, config.server.max_connections)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
     let (app, state) = app(config, clock, local).await?;
@@ -74,6 +73,20 @@ pub async fn serve(config: Config, clock: SharedClock) -> Result<(), BoxError> {
     connections::serve(listener, app, server.header_read_timeout, cap, shutdown).await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// A listening socket whose accept queue holds a burst as large as the connection cap (the
+/// default 1,024 overflowed under 1,500 logins at once: the excess SYNs were retried after 1 s
+/// and 3 s, so answers that take milliseconds arrived seconds late). The kernel caps it at
+/// `net.core.somaxconn`.
+fn listen(addr: SocketAddr, backlog: usize) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(u32::try_from(backlog).unwrap_or(u32::MAX).max(1024))
 }
 
 /// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is *called*, so calling

@@ -45,6 +45,10 @@ pub fn router(state: AppState, origins: Vec<String>) -> Result<Router, BoxError>
 
     let stack = ServiceBuilder::new()
         .layer(from_fn_with_state(origins, csrf::refuse_cross_site))
+        .layer(from_fn_with_state(
+            state.clone(),
+            errors::refuse_logins_when_busy,
+        ))
         .option_layer(signing.map(|s| from_fn_with_state(s, cookies::log_tampered_cookie)))
         // Outside the session layer: it rewrites the session layer's removal cookie.
         .layer(map_response(move |res| {

@@ -225,6 +225,8 @@ async fn a_new_login_beyond_the_cap_ends_the_oldest_session() {
     let mut cookies = Vec::new();
     for _ in 0..5 {
         cookies.push(app.login_ok(DEMO_USER, DEMO_PASSWORD).await);
+        // "Oldest" is by login time, to the second.
+        app.clock().advance(std::time::Duration::from_secs(1));
     }
     assert_eq!(app.session_count().await, 3);
     for (i, cookie) in cookies.iter().enumerate() {
