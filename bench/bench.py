@@ -102,7 +102,7 @@ def measure(server, path, env, args, warmup=True, duration=None):
     return res
 
 
-def seed_sessions(db, count, user_id=1, name="user1"):
+def seed_sessions(db, count, user_id=1, name="user1", cookie_name=None):
     """Inserts `count` live sessions for user1 straight into latchkey's SQLite schema and
     returns their cookies (the same encoding tower-sessions uses: base64url of the id's 16
     little-endian bytes; the store keys rows by SHA-256 of those bytes)."""
@@ -112,7 +112,7 @@ def seed_sessions(db, count, user_id=1, name="user1"):
     cookies, rows = [], []
     for _ in range(count):
         raw = secrets.token_bytes(16)
-        cookies.append(COOKIE_NAME + "=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
+        cookies.append((cookie_name or COOKIE_NAME) + "=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
         rows.append((hashlib.sha256(raw).digest(), user_id, data, now + 86400, now))
         if len(rows) == 50_000:
             con.executemany("INSERT INTO sessions (id_hash, user_id, data, expires_at, created_at) VALUES (?,?,?,?,?)", rows)
@@ -140,8 +140,11 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--peer", default=str(ROOT.parent / "shared/peers/express-session-tutorial"))
-    ap.add_argument("--baseline", help="a saved earlier release build (DIR/latchkey, DIR/hash.txt, DIR/site): "
+    ap.add_argument("--baseline", help="a saved earlier release build (DIR/latchkey, DIR/hash.txt, DIR/site, "
+                    "optionally DIR/Leptos.toml): "
                     "measured against this build in the same run, alternating, before the rest")
+    ap.add_argument("--baseline-cookie", default=COOKIE_NAME,
+                    help="the session cookie's name in the baseline build (before __Host-: latchkey_session)")
     args = ap.parse_args()
 
     if not args.skip_build:
@@ -155,6 +158,9 @@ def main():
     # scenario, so the throttle limits are lifted here (and only here).
     config = config.replace("max-failures-per-account = 5", "max-failures-per-account = 100000000")
     config = config.replace("max-failures-per-address = 50", "max-failures-per-address = 100000000")
+    # Likewise the cap on a user's sessions: the logged-in runs' cookie must outlive the login
+    # runs, and the million seeded sessions are not for a login to trim.
+    config = config.replace("max-sessions-per-user = 100", "max-sessions-per-user = 100000000")
     (work / "Leptos.toml").write_text(config)
     env = {"LATCHKEY_CONFIG": str(work / "Leptos.toml"), "DATABASE_URL": f"sqlite://{db}", "LEPTOS_ENV": "PROD",
            "LEPTOS_SITE_ADDR": "127.0.0.1:0", "LEPTOS_SITE_ROOT": "target/site", "RUST_LOG": "warn,latchkey=error"}
@@ -169,6 +175,7 @@ def main():
                "connections": args.connections, "duration_s": args.duration, "servers": {}}
     if args.baseline:
         results["baseline_comparison"] = compare(Path(args.baseline), binary, env, work, args)
+        results["baseline_comparison"]["baseline_cookie"] = args.baseline_cookie
     login_body = f"username=user1&password={LK_PASSWORD}"
     peer_login_body = "username=user1&password=mypassword"  # the tutorial's hard-coded login
 
@@ -241,16 +248,20 @@ def compare(baseline, binary, env, work, args, rounds=2):
     sessions) on an earlier build and on this one, alternating `rounds` times, each on a fresh
     database: the spread between rounds of one build is the run-to-run noise."""
     out = {"baseline": [], "current": []}
-    builds = [("baseline", baseline / "latchkey", str(baseline / "site")), ("current", binary, "target/site")]
+    builds = [("baseline", baseline / "latchkey", str(baseline / "site"), args.baseline_cookie),
+              ("current", binary, "target/site", COOKIE_NAME)]
     for n in range(rounds):
-        for label, exe, site in builds:
+        for label, exe, site, cookie_name in builds:
             db = work / f"compare-{label}-{n}.db"
             e = {**env, "DATABASE_URL": f"sqlite://{db}", "LEPTOS_SITE_ROOT": site}
+            # An earlier build reads its own configuration file (DIR/Leptos.toml), if given.
+            if label == "baseline" and (baseline / "Leptos.toml").exists():
+                e["LATCHKEY_CONFIG"] = str(baseline / "Leptos.toml")
             subprocess.run([exe, "user", "add", "user1"], input=LK_PASSWORD + "\n", text=True,
                            env={**os.environ, **e}, cwd=ROOT, check=True)
             server = Server(f"{label}-{n}", [exe], env=e)
-            cookie = seed_sessions(db, 1)[0]
-            seed_sessions(db, 999)
+            cookie = seed_sessions(db, 1, cookie_name=cookie_name)[0]
+            seed_sessions(db, 999, cookie_name=cookie_name)
             out[label].append({
                 "anon_get": measure(server, "/", {"EXPECT": 'name="password"'}, args),
                 "user_get": measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args),

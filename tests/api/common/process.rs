@@ -74,7 +74,10 @@ pub fn bin() -> &'static str {
 }
 
 fn command(data: &Path, spawn: &Spawn) -> Command {
-    let mut cmd = Command::new(spawn.binary.as_deref().unwrap_or(Path::new(bin())));
+    // LATCHKEY_TEST_BIN: run the tests against another build (e.g. the release binary).
+    let other = std::env::var_os("LATCHKEY_TEST_BIN").map(PathBuf::from);
+    let binary = spawn.binary.clone().or(other);
+    let mut cmd = Command::new(binary.as_deref().unwrap_or(Path::new(bin())));
     let database = (spawn.database.clone())
         .unwrap_or_else(|| format!("sqlite://{}/latchkey.db", data.display()));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
