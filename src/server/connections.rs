@@ -6,13 +6,13 @@
 //! idle loopback connections filled the process's file descriptors ("Too many open files") and
 //! a normal request then timed out.
 
+use super::errors::Refusals;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -75,7 +75,14 @@ pub async fn serve(
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             let _ = tcp.try_write(AT_CAPACITY);
-            refused.note(max_connections);
+            refused.note(|refused_so_far| {
+                tracing::warn!(
+                    event = "connection_limit",
+                    max_connections,
+                    refused_so_far,
+                    "connection limit reached; refusing new connections with 503"
+                )
+            });
             continue;
         };
         // Without TCP_NODELAY each streamed (chunked) response waits ~40 ms on Nagle + delayed ACK.
@@ -113,34 +120,4 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
-}
-
-/// Connections refused at the cap, logged at most every 10 seconds.
-#[derive(Default)]
-struct Refusals {
-    count: AtomicU64,
-    last_logged: AtomicI64,
-}
-
-impl Refusals {
-    fn note(&self, cap: usize) {
-        let count = self.count.fetch_add(1, Ordering::Relaxed) + 1;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let last = self.last_logged.load(Ordering::Relaxed);
-        if now - last >= 10
-            && self
-                .last_logged
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            tracing::warn!(
-                event = "connection_limit",
-                max_connections = cap,
-                refused_so_far = count,
-                "connection limit reached; refusing new connections with 503"
-            );
-        }
-    }
 }

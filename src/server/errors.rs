@@ -82,29 +82,44 @@ pub async fn refuse_logins_when_busy(
     next.run(request).await
 }
 
-/// Says that logins are being refused, at most every 10 seconds (with how many): a flood must
+/// Counts refusals and says so at most every 10 seconds (with how many so far): a flood must
 /// not become a flood of log lines, whose writes would stall the server once its log pipe
 /// is full.
+#[derive(Default)]
+pub struct Refusals {
+    count: std::sync::atomic::AtomicU64,
+    last_logged: std::sync::atomic::AtomicI64,
+}
+
+impl Refusals {
+    /// Counts one; `log(refused_so_far)` when it is time to say so.
+    pub fn note(&self, log: impl FnOnce(u64)) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let count = self.count.fetch_add(1, Relaxed) + 1;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let last = self.last_logged.load(Relaxed);
+        if now - last >= 10
+            && self
+                .last_logged
+                .compare_exchange(last, now, Relaxed, Relaxed)
+                .is_ok()
+        {
+            log(count);
+        }
+    }
+}
+
 fn log_busy() {
-    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-    static REFUSED: AtomicU64 = AtomicU64::new(0);
-    static LAST_LOGGED: AtomicI64 = AtomicI64::new(0);
-    let refused = REFUSED.fetch_add(1, Ordering::Relaxed) + 1;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let last = LAST_LOGGED.load(Ordering::Relaxed);
-    if now - last >= 10
-        && LAST_LOGGED
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
+    static BUSY: std::sync::LazyLock<Refusals> = std::sync::LazyLock::new(Refusals::default);
+    BUSY.note(|refused| {
         tracing::warn!(
             event = "login_busy",
             refused_so_far = refused,
             "hashing queue full; refusing logins with 503"
-        );
-    }
+        )
+    });
 }
 
 /// A server-function call (not a browser's form post or page), which gets JSON errors.

@@ -104,6 +104,27 @@ impl RedisStore {
             .await
     }
 
+    /// Runs one of the scripts over a user's sessions (KEYS: the user's index; ARGV: the key
+    /// prefix, `arg`, the user id).
+    async fn on_user(
+        &self,
+        script: &Script,
+        user_id: i64,
+        arg: impl redis::ToRedisArgs + Send + Sync,
+    ) -> Result<u64, StoreError> {
+        let uid = user_id.to_string();
+        let mut conn = self.conn.clone();
+        self.bounded(
+            script
+                .key(self.user_key(&uid))
+                .arg(&*self.prefix)
+                .arg(arg)
+                .arg(&uid)
+                .invoke_async(&mut conn),
+        )
+        .await
+    }
+
     /// Runs `op` within the operation budget.
     async fn bounded<T>(
         &self,
@@ -291,32 +312,12 @@ impl SessionIndex for RedisStore {
         user_id: i64,
         keep: Option<&Id>,
     ) -> Result<u64, StoreError> {
-        let uid = user_id.to_string();
         let keep = keep.map(|id| hex(&id_hash(id))).unwrap_or_default();
-        let mut conn = self.conn.clone();
-        self.bounded(
-            DELETE_USER
-                .key(self.user_key(&uid))
-                .arg(&*self.prefix)
-                .arg(keep)
-                .arg(&uid)
-                .invoke_async(&mut conn),
-        )
-        .await
+        self.on_user(&DELETE_USER, user_id, keep).await
     }
 
     async fn trim_user_sessions(&self, user_id: i64, keep: usize) -> Result<u64, StoreError> {
-        let uid = user_id.to_string();
-        let mut conn = self.conn.clone();
-        self.bounded(
-            TRIM_USER
-                .key(self.user_key(&uid))
-                .arg(&*self.prefix)
-                .arg(keep)
-                .arg(&uid)
-                .invoke_async(&mut conn),
-        )
-        .await
+        self.on_user(&TRIM_USER, user_id, keep).await
     }
 
     /// Redis expires the session hashes itself; this prunes the per-user indexes, and an
