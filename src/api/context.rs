@@ -200,6 +200,65 @@ pub fn set_device_cookie(state: &AppState, value: String) {
     }
 }
 
+/// The cookie that carries a failed plain-form login's user name to the form shown next.
+const TYPED_NAME_COOKIE: &str = "latchkey_typed_name";
+
+/// Without JavaScript a failed login is a redirect back to the form; so that the user name is
+/// not lost on the way, a plain form post (one that asked for HTML) leaves it in a cookie for
+/// a minute: HttpOnly, this site only, read once by [`take_typed_username`]. Never in the URL
+/// (history, proxy logs), never in the store: people type passwords into that field.
+pub fn remember_typed_username(state: &AppState, username: &str) {
+    let Some(parts) = use_context::<Parts>() else {
+        return;
+    };
+    let wants_html = parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !username.is_empty() {
+        set_cookie(
+            state,
+            TYPED_NAME_COOKIE,
+            username,
+            time::Duration::minutes(1),
+        );
+    }
+}
+
+/// The user name a failed plain-form login left (see [`remember_typed_username`]), removing
+/// the cookie with this response.
+pub fn take_typed_username() -> Option<String> {
+    use tower_sessions::cookie::Cookie;
+    let parts = use_context::<Parts>()?;
+    let raw = cookie(&parts, TYPED_NAME_COOKIE)?;
+    set_cookie(
+        &use_context::<AppState>()?,
+        TYPED_NAME_COOKIE,
+        "",
+        time::Duration::ZERO,
+    );
+    let name = Cookie::parse_encoded(format!("{TYPED_NAME_COOKIE}={raw}")).ok()?;
+    Some(name.value().to_owned()).filter(|n| !n.is_empty())
+}
+
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: time::Duration) {
+    use tower_sessions::cookie::{Cookie, SameSite};
+    let cookie = Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .secure(state.config.session.secure)
+        .same_site(SameSite::Strict)
+        .max_age(max_age)
+        .build();
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie.encoded().to_string()),
+    ) {
+        options.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::forwarded_address;

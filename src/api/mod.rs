@@ -20,7 +20,13 @@ use leptos::prelude::*;
 #[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
-    let done = service::login::login(&caller, &username, &password).await?;
+    let done = match service::login::login(&caller, &username, &password).await {
+        Ok(done) => done,
+        Err(error) => {
+            context::remember_typed_username(&caller.state, &username);
+            return Err(error);
+        }
+    };
     context::set_device_cookie(&caller.state, done.device_cookie);
     Ok(done.name)
 }

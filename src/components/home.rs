@@ -2,6 +2,7 @@ use super::cards::{ErrorCard, LoadingCard};
 use super::island::{self, failed_post, Latest, Submission};
 use super::login_form::LoginForm;
 use super::sync::{announce_auth_change, on_auth_change};
+use super::title::{set_document_title, title, PageTitle};
 use super::welcome::Welcome;
 use crate::api::{current_user, demo_login, login, logout, DemoAccount, Login};
 use crate::error::AppError;
@@ -18,10 +19,34 @@ pub fn HomePage() -> impl IntoView {
             {Suspend::new(async move {
                 let user = current_user().await;
                 let demo = demo_login().await.ok().flatten();
-                view! { <AuthPanel user demo failed/> }
+                let text = page_title(&user, failed.is_some());
+                let typed = typed_username(failed.is_some());
+                view! {
+                    <PageTitle text/>
+                    <AuthPanel user demo failed typed/>
+                }
             })}
         </Suspense>
     }
+}
+
+/// The title for what the panel shows.
+fn page_title(user: &Result<Option<String>, AppError>, error: bool) -> String {
+    match user {
+        Ok(Some(_)) => title("Welcome", error),
+        Ok(None) => title("Log in", error),
+        Err(_) => title("Log in", true),
+    }
+}
+
+/// The user name of the plain-form login that just failed, to put back into the form.
+fn typed_username(failed: bool) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    if failed {
+        return crate::api::context::take_typed_username();
+    }
+    let _ = failed;
+    None
 }
 
 /// The login form, the welcome, or why neither can be shown. `user` is what the server saw
@@ -32,8 +57,12 @@ fn AuthPanel(
     user: Result<Option<String>, AppError>,
     demo: Option<DemoAccount>,
     failed: Option<AppError>,
+    typed: Option<String>,
 ) -> impl IntoView {
     island::start();
+    // Without JavaScript, or before it runs: a page that shows a failed login puts the focus
+    // in the user-name field, whose description is the error (so it is read out on arrival).
+    let autofocus = failed.is_some();
     let user = RwSignal::new(user);
     let logging_in = Submission::new(failed);
     let logging_out = Submission::new(None);
@@ -58,6 +87,7 @@ fn AuthPanel(
             move |name, _| {
                 latest.ticket();
                 user.set(Ok(Some(name)));
+                island::focus("welcome-title");
                 announce_auth_change();
             },
         )
@@ -71,18 +101,30 @@ fn AuthPanel(
                 // The form shown next starts clean, not with an earlier attempt's error.
                 logging_in.error.set(None);
                 user.set(Ok(None));
+                island::focus("login-title");
                 announce_auth_change();
             },
         )
     };
 
+    // The title follows the view (the server wrote the first one).
+    Effect::new(move |_| {
+        let error =
+            logging_in.error.with(Option::is_some) || logging_out.error.with(Option::is_some);
+        set_document_title(&user.with(|u| page_title(u, error)));
+    });
+
     move || match user.get() {
         Ok(Some(name)) => {
             EitherOf3::A(view! { <Welcome name state=logging_out on_submit=on_logout/> })
         }
-        Ok(None) => EitherOf3::B(
-            view! { <LoginForm state=logging_in demo=demo.clone() on_submit=on_login/> },
-        ),
+        Ok(None) => EitherOf3::B(view! { <LoginForm
+            state=logging_in
+            demo=demo.clone()
+            typed=typed.clone()
+            autofocus
+            on_submit=on_login
+        /> }),
         Err(error) => EitherOf3::C(view! { <ErrorCard title="latchkey" error/> }),
     }
 }

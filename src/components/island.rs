@@ -128,10 +128,15 @@ impl Submission {
         else {
             return;
         };
+        // Pending buttons are `aria-disabled`, not `disabled` (a disabled button drops focus
+        // to `<body>`), so a second click arrives here and is ignored.
         if self.pending.get_untracked() {
             return;
         }
         let request = call(&Fields(web_sys::FormData::new_with_form(&form).ok()));
+        // The live region empties while the request runs, so that the same error coming back
+        // (a second wrong password) is a change, and announced again.
+        self.error.set(None);
         self.pending.set(true);
         leptos::task::spawn_local(async move {
             let result = request.await;
@@ -157,4 +162,21 @@ impl Fields {
             .and_then(|d| d.get(name).as_string())
             .unwrap_or_default()
     }
+}
+
+/// Moves keyboard focus to the element `id` once the view has been redrawn: after an in-place
+/// change the element that had focus (the button pressed) may be gone, and focus would fall to
+/// `<body>`, leaving keyboard and screen-reader users at the top of nothing.
+pub fn focus(id: &'static str) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        if let Some(element) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
 }

@@ -8,6 +8,10 @@ use leptos::server_fn::ServerFn;
 pub fn LoginForm(
     state: Submission,
     demo: Option<DemoAccount>,
+    /// What was typed as the user name before a failed plain-form login.
+    typed: Option<String>,
+    /// Focus the user name on arrival (the page shows a failed login).
+    autofocus: bool,
     on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
 ) -> impl IntoView {
     let pending = state.pending;
@@ -16,12 +20,13 @@ pub fn LoginForm(
 
     view! {
         <section class="card" aria-labelledby="login-title">
-            <h1 id="login-title">"Log in"</h1>
+            <h1 id="login-title" tabindex="-1">"Log in"</h1>
             <form method="post" action=Login::PATH on:submit=on_submit>
                 <div class="field">
                     <label for="username">"Username"</label>
                     <input
                         id="username" name="username" type="text" required maxlength=MAX_USERNAME_CHARS
+                        value=typed autofocus=autofocus
                         autocomplete="username" autocapitalize="none" spellcheck="false"
                         aria-invalid=move || has_error().then_some("true")
                         aria-describedby="login-error"
@@ -38,7 +43,7 @@ pub fn LoginForm(
                 </div>
                 // Always in the DOM so screen readers announce the message when it appears.
                 <p id="login-error" class="error" aria-live="assertive">{error}</p>
-                <button type="submit" disabled=move || pending.get() aria-busy=move || pending.get().then_some("true")>
+                <button type="submit" aria-disabled=move || pending.get().then_some("true") aria-busy=move || pending.get().then_some("true")>
                     {move || if pending.get() { "Logging in…" } else { "Log in" }}
                 </button>
             </form>

@@ -7,6 +7,7 @@ mod login_form;
 mod not_found;
 mod sessions;
 mod sync;
+mod title;
 mod welcome;
 
 pub use home::HomePage;

@@ -1,6 +1,7 @@
 use super::cards::{ErrorCard, LoadingCard};
 use super::island::{self, failed_post, Latest, Submission};
 use super::sync::{announce_auth_change, on_auth_change};
+use super::title::{set_document_title, title, PageTitle};
 use crate::api::{
     change_password, list_sessions, revoke_other_sessions, revoke_session, ChangePassword,
     RevokeOtherSessions, RevokeSession, SessionSummary,
@@ -19,9 +20,23 @@ pub fn SessionsPage() -> impl IntoView {
     view! {
         <Suspense fallback=LoadingCard>
             {Suspend::new(async move {
-                view! { <SessionsPanel sessions=list_sessions().await failed/> }
+                let sessions = list_sessions().await;
+                let text = page_title(&sessions, failed.is_some());
+                view! {
+                    <PageTitle text/>
+                    <SessionsPanel sessions failed/>
+                }
             })}
         </Suspense>
+    }
+}
+
+/// The title for what the page shows.
+fn page_title(sessions: &Result<Vec<SessionSummary>, AppError>, error: bool) -> String {
+    match sessions {
+        Ok(_) => title("Your sessions", error),
+        Err(AppError::Unauthenticated) => title("Not logged in", false),
+        Err(_) => title("Your sessions", true),
     }
 }
 
@@ -31,7 +46,7 @@ fn Unavailable(error: AppError) -> impl IntoView {
     match error {
         AppError::Unauthenticated => Either::Left(view! {
             <section class="card">
-                <h1>"Your sessions"</h1>
+                <h1 id="sessions-title" tabindex="-1">"Your sessions"</h1>
                 <p>"You are not logged in."</p>
                 <p><a href="/">"Log in"</a></p>
             </section>
@@ -59,15 +74,19 @@ fn SessionsPanel(
     let changed = RwSignal::new(false);
     // Only the answer to the latest read is shown: an older one (e.g. asked with the cookie a
     // password change has since replaced) must not overwrite it.
-    let refresh = move || {
+    let reload = move |focus: Option<&'static str>| {
         let ticket = latest.ticket();
         leptos::task::spawn_local(async move {
             let now = list_sessions().await;
             if latest.is_current(ticket) {
                 sessions.set(now);
+                if let Some(id) = focus {
+                    island::focus(id);
+                }
             }
         });
     };
+    let refresh = move || reload(None);
     on_auth_change(refresh);
 
     let on_revoke = move |event| {
@@ -76,7 +95,8 @@ fn SessionsPanel(
             |f| revoke_session(f.get("handle")),
             move |(), _| {
                 announce_auth_change();
-                refresh();
+                // The pressed button is gone with its row: land on the list's heading.
+                reload(Some("sessions-title"));
             },
         )
     };
@@ -105,6 +125,13 @@ fn SessionsPanel(
     };
     // The password form stays in place (with what is typed into it) while the list refreshes.
     let listed = Memo::new(move |_| sessions.with(Result::is_ok));
+    // The title follows the view (the server wrote the first one).
+    Effect::new(move |_| {
+        let error = [revoking, ending_others, changing]
+            .iter()
+            .any(|s| s.error.with(Option::is_some));
+        set_document_title(&sessions.with(|s| page_title(s, error)));
+    });
 
     view! {
         {move || match sessions.get() {
@@ -133,9 +160,17 @@ fn SessionList(
     let error = move || revoking.message()().or_else(ending_others.message());
     view! {
         <section class="card wide" aria-labelledby="sessions-title">
-            <h1 id="sessions-title">"Your sessions"</h1>
+            <h1 id="sessions-title" tabindex="-1">"Your sessions"</h1>
             <ul class="sessions">
-                {list.into_iter().map(|s| view! {
+                {list.into_iter().map(|s| {
+                    // Each button says which session it ends (a list of bare "Revoke"s does
+                    // not); the visible word starts the name, as WCAG's label-in-name asks.
+                    let which = if s.current {
+                        format!(" of this session ({}, signed in {})", s.browser, s.created)
+                    } else {
+                        format!(" the session on {}, signed in {}", s.browser, s.created)
+                    };
+                    view! {
                     <li class:current=s.current>
                         <div>
                             <strong>{s.browser}</strong>
@@ -145,15 +180,16 @@ fn SessionList(
                         </div>
                         <form method="post" action=RevokeSession::PATH on:submit=on_revoke>
                             <input type="hidden" name="handle" value=s.handle/>
-                            <button type="submit" class="small" disabled=move || revoking.pending.get()>
+                            <button type="submit" class="small" aria-disabled=move || revoking.pending.get().then_some("true")>
                                 {if s.current { "Log out" } else { "Revoke" }}
+                                <span class="visually-hidden">{which}</span>
                             </button>
                         </form>
                     </li>
-                }).collect_view()}
+                }}).collect_view()}
             </ul>
             <form method="post" action=RevokeOtherSessions::PATH on:submit=on_end_others>
-                <button type="submit" disabled=move || others == 0 || ending_others.pending.get()>
+                <button type="submit" disabled=others == 0 aria-disabled=move || ending_others.pending.get().then_some("true")>
                     "Log out everywhere else"
                 </button>
             </form>
@@ -193,7 +229,7 @@ fn PasswordForm(
                 </div>
                 <p id="password-error" class="error" aria-live="assertive">{state.message()}</p>
                 <p class="status" aria-live="polite">{done}</p>
-                <button type="submit" disabled=move || state.pending.get()>"Change password"</button>
+                <button type="submit" aria-disabled=move || state.pending.get().then_some("true")>"Change password"</button>
             </form>
         </section>
     }

@@ -11,10 +11,10 @@ pub fn Welcome(
 ) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="welcome-title">
-            <h1 id="welcome-title">"Welcome, " {name}</h1>
+            <h1 id="welcome-title" tabindex="-1">"Welcome, " {name}</h1>
             <p>"You are logged in. Log out when you are done, especially on a shared computer."</p>
             <form method="post" action=Logout::PATH on:submit=on_submit>
-                <button type="submit" disabled=move || state.pending.get()>"Log out"</button>
+                <button type="submit" aria-disabled=move || state.pending.get().then_some("true")>"Log out"</button>
             </form>
             <p class="error" aria-live="assertive">{state.message()}</p>
             <p class="hint"><a href="/sessions">"Your sessions and password"</a></p>

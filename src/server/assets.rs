@@ -64,18 +64,51 @@ pub fn cache_control(options: &LeptosOptions) -> &'static str {
 
 /// The built front end (`/pkg`): served from disk, preferring the `.br` / `.gz` files that
 /// `cargo leptos build --release --precompress` writes next to each file, cached as
-/// [`cache_control`] says.
-pub fn front_end_files(
-    options: &LeptosOptions,
-) -> tower_http::set_header::SetResponseHeader<tower_http::services::ServeDir, HeaderValue> {
+/// [`cache_control`] says. A build without them is still served compressed: what has no
+/// precompressed file is compressed per response (brotli or gzip at level 5: ~10 ms for the
+/// WASM, once per browser thanks to the year of caching). wasm-bindgen's TypeScript
+/// declarations (`*.d.ts`) sit in the same folder and are nobody's business: 404.
+pub fn front_end_files(options: &LeptosOptions) -> axum::Router {
+    use tower_http::compression::{CompressionLayer, CompressionLevel};
     let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    warn_if_not_precompressed(&dir);
     let files = tower_http::services::ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip();
-    use tower::Layer;
-    tower_http::set_header::SetResponseHeaderLayer::overriding(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control(options)),
-    )
-    .layer(files)
+    axum::Router::new()
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(hide_type_declarations))
+        // Leaves alone what already has a Content-Encoding (the precompressed files).
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control(options)),
+        ))
+}
+
+async fn hide_type_declarations(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path().ends_with(".d.ts") {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    next.run(request).await
+}
+
+/// Says once, at start-up, that the front end will be compressed per response.
+fn warn_if_not_precompressed(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    let wasm = names.iter().any(|n| n.ends_with(".wasm"));
+    if wasm && !names.iter().any(|n| n.ends_with(".wasm.br")) {
+        tracing::info!(
+            "front end not precompressed (cargo leptos build --release --precompress): compressing per response"
+        );
+    }
 }

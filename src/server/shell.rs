@@ -8,6 +8,8 @@ use leptos::prelude::*;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     set_content_security_policy();
+    // Where the pages' <Title>s register (leptos_axum then writes the title into the head).
+    leptos_meta::provide_meta_context();
     let css = assets::stylesheet_href(&options);
     view! {
         <!DOCTYPE html>
@@ -16,7 +18,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
-                <title>"latchkey"</title>
+                // Each page writes its own <title> (components::title; leptos_meta adds it here).
+                <meta name="description" content="Log in to latchkey: your sessions, your password, your account, kept safe."/>
                 <link rel="stylesheet" href=css/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>

@@ -68,3 +68,71 @@ async fn without_a_hash_file_names_are_plain_and_revalidated() {
     assert!(html.contains("/pkg/latchkey.css"), "{html}");
     assert_eq!(cache_control(&app, "/pkg/latchkey.css").await, "no-cache");
 }
+
+/// A site folder with a front end built without `--precompress`: a WASM file (compressible
+/// bytes), its TypeScript declarations, and a stylesheet that does have a `.br` beside it.
+fn unprecompressed_site(dir: &std::path::Path) -> (String, Vec<u8>) {
+    let pkg = dir.join("site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 7) as u8).collect();
+    std::fs::write(pkg.join("latchkey.wasm"), &wasm).unwrap();
+    std::fs::write(
+        pkg.join("latchkey.d.ts"),
+        "export function hydrate(): void;",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("latchkey.css"), "body { margin: 0 }").unwrap();
+    let precompressed = b"not really brotli, but served as it is".to_vec();
+    std::fs::write(pkg.join("latchkey.css.br"), &precompressed).unwrap();
+    (dir.join("site").display().to_string(), precompressed)
+}
+
+#[tokio::test]
+async fn a_front_end_built_without_precompress_is_still_served_compressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, precompressed) = unprecompressed_site(dir.path());
+    let root_line = format!("site-root = {root:?}");
+    let app = InProcessApp::spawn(&[("site-root = \"target/site\"", &root_line)]).await;
+
+    let get = |path: &str, encoding: &str| {
+        app.client
+            .get(app.url(path))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let res = get("/pkg/latchkey.wasm", "gzip, deflate, br")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    let body = res.bytes().await.unwrap();
+    assert!(body.len() < 20_000, "{} bytes", body.len());
+
+    let res = get("/pkg/latchkey.wasm", "gzip").await.unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+
+    // A client that takes no encoding gets the file as it is.
+    let res = get("/pkg/latchkey.wasm", "identity").await.unwrap();
+    assert!(res.headers().get("content-encoding").is_none());
+    assert_eq!(res.bytes().await.unwrap().len(), 200_000);
+
+    // A precompressed file is served as written, not compressed again.
+    let res = get("/pkg/latchkey.css", "br").await.unwrap();
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), precompressed);
+}
+
+#[tokio::test]
+async fn type_declarations_beside_the_front_end_are_not_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, _) = unprecompressed_site(dir.path());
+    let root_line = format!("site-root = {root:?}");
+    let app = InProcessApp::spawn(&[("site-root = \"target/site\"", &root_line)]).await;
+    let res = app
+        .client
+        .get(app.url("/pkg/latchkey.d.ts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

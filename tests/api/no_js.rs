@@ -98,3 +98,66 @@ async fn plain_form_password_change_failure_shows_the_error_on_the_sessions_page
         "{home}"
     );
 }
+
+/// The `Set-Cookie` of `res` for cookie `name`, if any.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn plain_form_login_failure_puts_the_typed_name_back_into_the_form_once() {
+    let app = TestApp::spawn().await;
+    let typed = "someone-who-typed-this";
+    let res = form_post(
+        &app,
+        "/api/login",
+        &[("username", typed), ("password", "wrong")],
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let carried = set_cookie(&res, "latchkey_typed_name").expect("the typed name is carried");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Max-Age=60", "Path=/"] {
+        assert!(carried.contains(attribute), "{attribute}: {carried}");
+    }
+    let pair = carried.split(';').next().unwrap().to_owned();
+    assert!(
+        !res.headers()["location"].to_str().unwrap().contains(typed),
+        "the name must not travel in the URL"
+    );
+
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = app
+        .client
+        .get(&location)
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    let removal = set_cookie(&res, "latchkey_typed_name").expect("read once, then removed");
+    assert!(removal.contains("Max-Age=0"), "{removal}");
+    let html = res.text().await.unwrap();
+    assert!(html.contains(&format!("value=\"{typed}\"")), "{html}");
+    assert!(html.contains("autofocus"), "{html}");
+    assert!(
+        html.contains("<title>Error: Log in – latchkey</title>"),
+        "{html}"
+    );
+
+    // A failed login from the hydrated page keeps its form as it is: no cookie.
+    let res = app
+        .client
+        .post(app.url("/api/login"))
+        .header("accept", "application/json")
+        .form(&[("username", typed), ("password", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&res, "latchkey_typed_name").is_none());
+}

@@ -70,3 +70,45 @@ async fn each_user_gets_their_own_page_and_logout_counts_at_once() {
     assert!(!app.sees_welcome(&ada, "ada").await);
     assert!(app.sees_welcome(&user1, DEMO_USER).await);
 }
+
+/// The document's one `<title>`.
+fn title(html: &str) -> &str {
+    assert_eq!(html.matches("<title>").count(), 1, "{html}");
+    html.split("<title>")
+        .nth(1)
+        .unwrap()
+        .split("</title>")
+        .next()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_page_and_state_has_its_own_title_and_rendering_logs_no_warnings() {
+    let app = TestApp::spawn().await;
+    let (_, _, html) = app.home(None).await;
+    assert_eq!(title(&html), "Log in – latchkey");
+    assert!(html.contains("<meta name=\"description\""), "{html}");
+    let html = app.page_html("/sessions", None).await;
+    assert_eq!(title(&html), "Not logged in – latchkey");
+    let html = app.page_html("/no-such-page", None).await;
+    assert_eq!(title(&html), "Page not found – latchkey");
+
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    // Twice: the second answer comes from the page cache.
+    for _ in 0..2 {
+        let (_, _, html) = app.home(Some(&cookie)).await;
+        assert_eq!(title(&html), "Welcome – latchkey");
+    }
+    let html = app.page_html("/sessions", Some(&cookie)).await;
+    assert_eq!(title(&html), "Your sessions – latchkey");
+
+    // Rendering is quiet: a warning per page (say, a missing context) would flood the log.
+    let warnings: Vec<String> = app
+        .log()
+        .into_iter()
+        .filter(|l| l.contains("WARN") || l.contains("MetaContext"))
+        // (A test binary has no hash.txt beside it: said once, at start-up.)
+        .filter(|l| !l.contains("hash file is missing"))
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:#?}");
+}

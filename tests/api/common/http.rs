@@ -129,6 +129,15 @@ impl Site {
         (status, headers, res.text().await.unwrap())
     }
 
+    /// GET `path` (optionally with a cookie): the page's HTML, whatever its status.
+    pub async fn page_html(&self, path: &str, cookie: Option<&str>) -> String {
+        let mut req = self.client.get(self.url(path));
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        req.send().await.unwrap().text().await.unwrap()
+    }
+
     /// Whether `/` shows the welcome for `user`.
     pub async fn sees_welcome(&self, cookie: &str, user: &str) -> bool {
         let (status, _, html) = self.home(Some(cookie)).await;
