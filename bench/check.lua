@@ -2,8 +2,15 @@
 --   METHOD (GET/POST), BODY (form body), COOKIE (Cookie header), EXPECT (substring the body
 --   must contain), EXPECT_STATUS (default: any 2xx/3xx), COOKIE_FILE (one cookie per line:
 --   each request uses the next one, for logout), COOKIE_OUT (append every Set-Cookie here).
+--   DELAY_MS (pause each connection this long between requests: a rate below capacity),
+--   LOGOUT_AFTER (after each successful login, log that session out with the next request).
 -- Prints "CHECK ok=<n> bad=<n> exhausted=<n>" at the end so that an error page cannot pass
 -- for speed.
+
+if os.getenv("DELAY_MS") then
+  local pause = tonumber(os.getenv("DELAY_MS"))
+  function delay() return pause end
+end
 
 local threads = {}
 
@@ -41,6 +48,15 @@ function init(args)
 end
 
 function request()
+  if pending_logout then
+    local headers = {}
+    for k, v in pairs(base_headers) do headers[k] = v end
+    headers["Cookie"] = pending_logout
+    headers["Content-Type"] = nil
+    pending_logout = nil
+    logging_out = true
+    return wrk.format("POST", "/api/logout", headers, "")
+  end
   local headers = base_headers
   if cookies then
     headers = {}
@@ -64,7 +80,17 @@ function response(status, headers, resp_body)
     good = status >= 200 and status < 400
   end
   if good and expect and not string.find(resp_body or "", expect, 1, true) then good = false end
+  if logging_out then
+    -- The logout that followed a login: any 2xx is right.
+    logging_out = false
+    if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
+    return
+  end
   if good then ok = ok + 1 else bad = bad + 1 end
+  if good and os.getenv("LOGOUT_AFTER") then
+    local sc = headers["Set-Cookie"] or headers["set-cookie"]
+    if sc then pending_logout = sc:match("^([^;]+)") end
+  end
   if cookie_out then
     local sc = headers["Set-Cookie"] or headers["set-cookie"]
     if sc then cookie_out:write((sc:match("^([^;]+)")), "\n"); cookie_out:flush() end

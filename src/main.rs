@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("latchkey: error: {err}");
-            ExitCode::FAILURE
+            ExitCode::from(latchkey::cli::exit_code(err.as_ref()))
         }
     }
 }

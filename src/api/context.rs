@@ -116,7 +116,7 @@ pub fn page_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
 
 /// The address as throttling counts it: IPv6 clients by their /64 (one host usually holds a
 /// whole /64, so counting single addresses would hand out fresh limits for free).
-fn throttle_key(ip: IpAddr) -> String {
+pub fn throttle_key(ip: IpAddr) -> String {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),

@@ -12,6 +12,7 @@ impl From<ThrottleError> for AppError {
         match err {
             ThrottleError::Throttled(retry_after) => {
                 tracing::warn!(event = "login_throttled", retry_after, "login throttled");
+                metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "throttled").increment(1);
                 AppError::Throttled { retry_after }
             }
             ThrottleError::Db(err) => err.into(),
@@ -37,6 +38,7 @@ impl From<HashError> for AppError {
     fn from(err: HashError) -> Self {
         if let HashError::Busy = err {
             tracing::warn!(event = "login_busy", "hashing queue full; login refused");
+            metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "busy").increment(1);
             return AppError::Busy;
         }
         tracing::error!(error = %err, "password hashing failed");

@@ -133,6 +133,11 @@ impl PasswordHasher {
         Ok(ok && real)
     }
 
+    /// Hashes running or waiting now, and how many may at most (for the metrics).
+    pub fn load(&self) -> (usize, usize) {
+        (self.pending.load(Ordering::Relaxed), self.max_pending)
+    }
+
     /// Whether a hash asked for now would be queued (a cheap check before any other work;
     /// [`Self::run`] decides).
     pub fn has_room(&self) -> bool {

@@ -126,6 +126,7 @@ impl AuthSession {
                 reason,
                 "session expired"
             );
+            metrics::counter!("latchkey_sessions_expired_total", "reason" => reason).increment(1);
             self.session.flush().await?;
             return Ok(None);
         }

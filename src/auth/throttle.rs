@@ -36,6 +36,19 @@ const UNCOUNT: &str = "UPDATE login_throttle SET attempts = attempts - 1 \
 const PEEK: &str = "SELECT attempts, window_start FROM login_throttle \
                     WHERE key = ? AND window_start > ?";
 const PRUNE: &str = "DELETE FROM login_throttle WHERE window_start <= ?";
+/// One key, or every key when none is given.
+const CLEAR: &str = "DELETE FROM login_throttle WHERE ? IS NULL OR key = ?";
+
+/// Which counts [`Throttle::clear`] forgets.
+#[derive(Debug, Clone, Copy)]
+pub enum Clear<'a> {
+    All,
+    /// An account's, by the name as typed at login (not its devices': they are keyed by
+    /// cookies the server cannot list, and a device's budget is its own).
+    Account(&'a str),
+    /// A client address's, as throttling counts it (`api::context::throttle_key`).
+    Address(&'a str),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ThrottleError {
@@ -157,6 +170,22 @@ impl Throttle {
     pub async fn succeeded(&self, attempt: Attempt) -> Result<(), ThrottleError> {
         self.uncount(&attempt.account.0, attempt.account.1).await?;
         self.uncount(&attempt.address.0, attempt.address.1).await
+    }
+
+    /// Forgets counts (an administrator's `latchkey throttle clear`); returns how many keys.
+    pub async fn clear(&self, scope: Clear<'_>) -> Result<u64, ThrottleError> {
+        let key = match scope {
+            Clear::All => None,
+            Clear::Account(name) => Some(self.stored_key("account", name)),
+            Clear::Address(address) => Some(self.stored_key("address", address)),
+        };
+        let done = on_db!(&self.db, CLEAR, |sql, pool| sqlx::query(sql)
+            .bind(&key)
+            .bind(&key)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done)
     }
 
     /// Forgets windows that have passed (called by the periodic cleanup task).

@@ -20,6 +20,14 @@ pub(super) struct FileConfig {
     pub security: FileSecurity,
     #[serde(default)]
     pub throttle: FileThrottle,
+    #[serde(default)]
+    pub metrics: FileMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub(super) struct FileMetrics {
+    pub addr: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -46,6 +46,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub security: SecurityConfig,
     pub throttle: ThrottleConfig,
+    /// Where Prometheus scrapes (`[metrics] addr` / `LATCHKEY_METRICS_ADDR`); `None`: off.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Running under `cargo leptos watch` (live reload): the CSP must allow its WebSocket.
     pub watch: bool,
 }

@@ -7,7 +7,31 @@ use super::*;
 use leptos::config::{Env, LeptosOptions};
 use std::path::Path;
 
+/// The shipped `Leptos.toml`, compiled in: an installed binary run away from the source folder
+/// needs no file (`latchkey user list` on a server, say).
+const BUILT_IN: &str = include_str!("../../Leptos.toml");
+/// Looked for in the working directory when no file is named.
+const DEFAULT_FILE: &str = "Leptos.toml";
+
 impl Config {
+    /// The configuration: the file named (`--config`, `LATCHKEY_CONFIG`), which must exist;
+    /// else `Leptos.toml` in the working directory if there is one; else the built-in defaults,
+    /// said in the log. Environment overrides apply to each.
+    pub fn locate(named: Option<&Path>) -> Result<Self, ConfigError> {
+        match named {
+            Some(path) => Self::load(path),
+            None if Path::new(DEFAULT_FILE).exists() => Self::load(Path::new(DEFAULT_FILE)),
+            None => {
+                tracing::info!(
+                    "no configuration file named and no {DEFAULT_FILE} here: using the built-in defaults"
+                );
+                Self::parse(BUILT_IN, Path::new("(built-in defaults)"), |key| {
+                    std::env::var(key).ok().filter(|v| !v.is_empty())
+                })
+            }
+        }
+    }
+
     /// Loads `path` (normally `Leptos.toml`) and applies environment overrides.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -123,6 +147,14 @@ fn resolve(
         "server.max-connections",
         || "must be at least 1".into(),
     )?;
+    let metrics = env("LATCHKEY_METRICS_ADDR").unwrap_or(file.metrics.addr.clone());
+    let metrics_addr = match metrics.trim() {
+        "" => None,
+        text => Some(text.parse().map_err(|_| ConfigError::Key {
+            key: "metrics.addr",
+            message: format!("{text:?} is not an address and port (e.g. \"127.0.0.1:9959\")"),
+        })?),
+    };
     let public_url = env("LATCHKEY_PUBLIC_URL").unwrap_or(file.server.public_url.clone());
     let public_origin = match public_url.trim() {
         "" => None,
@@ -145,6 +177,7 @@ fn resolve(
             trusted_proxies,
             session_key: env("LATCHKEY_SESSION_KEY"),
         },
+        metrics_addr,
         throttle: ThrottleConfig {
             window: Duration::from_secs(t.window_seconds),
             max_failures_per_account: t.max_failures_per_account,

@@ -41,6 +41,7 @@ pub async fn log_tampered_cookie(
         }
     }
     if jar.get(name).is_some() && jar.signed(key).get(name).is_none() {
+        metrics::counter!("latchkey_tampered_cookies_total").increment(1);
         tracing::warn!(
             event = "tampered_cookie",
             "session cookie with an invalid signature; treated as anonymous"

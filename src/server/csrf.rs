@@ -29,6 +29,7 @@ pub async fn refuse_cross_site(
         return next.run(request).await;
     }
     if let Some(reason) = cross_site_reason(request.headers(), &origins.0) {
+        metrics::counter!("latchkey_csrf_refusals_total").increment(1);
         tracing::warn!(event = "csrf_refused", reason, path = %request.uri().path(), "cross-site request refused");
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }

@@ -8,6 +8,7 @@ mod csrf;
 mod errors;
 mod headers;
 mod health;
+mod prometheus;
 mod page_cache;
 mod router;
 mod shell;
@@ -61,7 +62,11 @@ pub async fn serve(config: Config, clock: SharedClock) -> Result<(), BoxError> {
     let listener = listen(addr, config.server.max_connections)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
+    let metrics_addr = config.metrics_addr;
     let (app, state) = app(config, clock, local).await?;
+    if let Some(addr) = metrics_addr {
+        prometheus::start(addr, &state).await?;
+    }
     cleanup::spawn(&state);
     if state.config.is_dev() && !local.ip().is_loopback() {
         tracing::warn!("running in DEV mode (demo user, non-Secure cookie) on a non-loopback address; set LEPTOS_ENV=PROD in production");

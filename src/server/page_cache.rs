@@ -146,6 +146,7 @@ async fn remember(cache: &PageCache, key: Option<String>, response: Response) ->
         parts: split(&bytes, nonce.as_bytes()),
     };
     cache.0.pages.insert(key, Arc::new(template));
+    metrics::gauge!("latchkey_page_cache_entries").set(cache.0.pages.len() as f64);
     Response::from_parts(parts, Body::from(bytes))
 }
 

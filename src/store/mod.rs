@@ -39,6 +39,8 @@ pub enum AnyStore {
     Redis(Arc<RedisStore>),
 }
 
+/// Runs `$body` on whichever store this is; with a name, also times it for the metrics (a
+/// no-op unless they are on).
 macro_rules! each_store {
     ($self:ident, $s:ident => $body:expr) => {
         match $self {
@@ -46,6 +48,20 @@ macro_rules! each_store {
             AnyStore::Redis($s) => $body,
         }
     };
+    ($self:ident, $op:literal, $s:ident => $body:expr) => {{
+        let started = std::time::Instant::now();
+        let (store, out) = match $self {
+            AnyStore::Sql($s) => ($s.kind(), $body),
+            AnyStore::Redis($s) => ("redis", $body),
+        };
+        metrics::histogram!(
+            "latchkey_store_operation_duration_seconds",
+            "store" => store,
+            "op" => $op
+        )
+        .record(started.elapsed().as_secs_f64());
+        out
+    }};
 }
 
 impl AnyStore {
@@ -88,38 +104,38 @@ impl AnyStore {
 #[async_trait::async_trait]
 impl tower_sessions::SessionStore for AnyStore {
     async fn create(&self, record: &mut Record) -> tower_sessions::session_store::Result<()> {
-        each_store!(self, s => s.create(record).await)
+        each_store!(self, "create", s => s.create(record).await)
     }
     async fn save(&self, record: &Record) -> tower_sessions::session_store::Result<()> {
-        each_store!(self, s => s.save(record).await)
+        each_store!(self, "save", s => s.save(record).await)
     }
     async fn load(&self, id: &Id) -> tower_sessions::session_store::Result<Option<Record>> {
-        each_store!(self, s => s.load(id).await)
+        each_store!(self, "load", s => s.load(id).await)
     }
     async fn delete(&self, id: &Id) -> tower_sessions::session_store::Result<()> {
-        each_store!(self, s => s.delete(id).await)
+        each_store!(self, "delete", s => s.delete(id).await)
     }
 }
 
 #[async_trait::async_trait]
 impl SessionIndex for AnyStore {
     async fn list_user_sessions(&self, user_id: i64) -> Result<Vec<StoredSession>, StoreError> {
-        each_store!(self, s => s.list_user_sessions(user_id).await)
+        each_store!(self, "list_user_sessions", s => s.list_user_sessions(user_id).await)
     }
     async fn delete_user_session(&self, user_id: i64, handle: &str) -> Result<bool, StoreError> {
-        each_store!(self, s => s.delete_user_session(user_id, handle).await)
+        each_store!(self, "delete_user_session", s => s.delete_user_session(user_id, handle).await)
     }
     async fn delete_user_sessions(
         &self,
         user_id: i64,
         keep: Option<&Id>,
     ) -> Result<u64, StoreError> {
-        each_store!(self, s => s.delete_user_sessions(user_id, keep).await)
+        each_store!(self, "delete_user_sessions", s => s.delete_user_sessions(user_id, keep).await)
     }
     async fn trim_user_sessions(&self, user_id: i64, keep: usize) -> Result<u64, StoreError> {
-        each_store!(self, s => s.trim_user_sessions(user_id, keep).await)
+        each_store!(self, "trim_user_sessions", s => s.trim_user_sessions(user_id, keep).await)
     }
     async fn delete_expired(&self) -> Result<u64, StoreError> {
-        each_store!(self, s => s.delete_expired().await)
+        each_store!(self, "delete_expired", s => s.delete_expired().await)
     }
 }

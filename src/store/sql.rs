@@ -45,6 +45,14 @@ impl SqlStore {
         Self { db, clock }
     }
 
+    /// `sqlite` or `postgres` (a metrics label).
+    pub fn kind(&self) -> &'static str {
+        match self.db.pool() {
+            crate::db::Pool::Sqlite(_) => "sqlite",
+            crate::db::Pool::Postgres(_) => "postgres",
+        }
+    }
+
     fn now(&self) -> i64 {
         self.clock.unix()
     }

@@ -1,4 +1,4 @@
-//! The users table: lookups for login and the CLI's `user add` / `user passwd`.
+//! The users table: lookups for login and the CLI's `user` commands.
 //!
 //! Stores only PHC hash strings; hashing itself lives in `auth::password`. Each statement is
 //! written once, in SQL that SQLite and PostgreSQL both accept, and run by `on_db!`.
@@ -13,6 +13,19 @@ pub struct User {
     pub username: String,
     pub password_hash: String,
     pub password_version: i64,
+    /// Locked by an administrator (`latchkey user lock`): every login is refused.
+    pub locked: bool,
+}
+
+/// One account as `latchkey user list` shows it.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Account {
+    #[serde(skip)]
+    pub id: i64,
+    pub username: String,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+    pub locked: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +72,7 @@ fn now_unix() -> i64 {
 pub async fn find_by_username(db: &Database, username: &str) -> Result<Option<User>, sqlx::Error> {
     on_db!(
         db,
-        "SELECT id, username, password_hash, password_version FROM users WHERE username = ?",
+        "SELECT id, username, password_hash, password_version, locked FROM users WHERE username = ?",
         |sql, pool| sqlx::query_as(sql)
             .bind(username)
             .fetch_optional(pool)
@@ -125,6 +138,57 @@ pub async fn set_password_hash(
             .await
     )?;
     row.ok_or_else(|| UserError::NotFound(username.to_owned()))
+}
+
+/// Every account, by name.
+pub async fn list(db: &Database) -> Result<Vec<Account>, sqlx::Error> {
+    on_db!(
+        db,
+        "SELECT id, username, created_at, last_login_at, locked FROM users ORDER BY username",
+        |sql, pool| sqlx::query_as(sql).fetch_all(pool).await
+    )
+}
+
+/// The id of the user named `username`.
+pub async fn id_of(db: &Database, username: &str) -> Result<i64, UserError> {
+    let id: Option<i64> = on_db!(db, "SELECT id FROM users WHERE username = ?", |sql, pool| {
+        sqlx::query_scalar(sql)
+            .bind(username)
+            .fetch_optional(pool)
+            .await
+    })?;
+    id.ok_or_else(|| UserError::NotFound(username.to_owned()))
+}
+
+/// Locks or unlocks an account; returns its id. Locking also bumps the password version, so
+/// that a session created by a login racing the lock dies on its next request.
+pub async fn set_locked(db: &Database, username: &str, locked: bool) -> Result<i64, UserError> {
+    let id: Option<i64> = on_db!(
+        db,
+        "UPDATE users SET locked = ?, password_version = password_version + ? \
+         WHERE username = ? RETURNING id",
+        |sql, pool| sqlx::query_scalar(sql)
+            .bind(locked)
+            .bind(i64::from(locked))
+            .bind(username)
+            .fetch_optional(pool)
+            .await
+    )?;
+    id.ok_or_else(|| UserError::NotFound(username.to_owned()))
+}
+
+/// Notes a successful login (for `latchkey user list`).
+pub async fn record_login(db: &Database, id: i64, at: i64) -> Result<(), sqlx::Error> {
+    on_db!(
+        db,
+        "UPDATE users SET last_login_at = ? WHERE id = ?",
+        |sql, pool| sqlx::query(sql)
+            .bind(at)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    )
 }
 
 /// Deletes a user; returns its id (never given to another user: ids are not reused).

@@ -4,6 +4,7 @@
 mod common;
 mod servers;
 
+mod admin;
 mod anonymous;
 mod assets;
 mod cli;
@@ -14,6 +15,7 @@ mod fuzz;
 mod load;
 mod login;
 mod logout;
+mod metrics;
 mod no_js;
 mod pages;
 mod restart;

@@ -1,6 +1,7 @@
 //! What the server functions do, independent of how they are called: each use-case takes the
 //! [`Caller`](super::context::Caller) and answers with the wire's `AppError`.
 
+pub mod admin;
 pub mod login;
 pub mod password;
 pub mod sessions;

@@ -36,6 +36,7 @@ pub async fn change_password(
             user_id = user.id,
             "wrong current password"
         );
+        metrics::counter!("latchkey_password_changes_total", "result" => "failure").increment(1);
         return Err(AppError::BadInput(InputError::WrongCurrentPassword));
     }
     state.throttle.succeeded(attempt).await?;
@@ -47,6 +48,7 @@ pub async fn change_password(
         .delete_user_sessions(user.id, session.id().as_ref())
         .await?;
     session.renew(version).await?;
+    metrics::counter!("latchkey_password_changes_total", "result" => "success").increment(1);
     tracing::info!(
         event = "password_changed",
         user_id = user.id,

@@ -6,15 +6,25 @@ use crate::api::types::SessionSummary;
 use crate::auth::session::{AuthData, Deadlines};
 use crate::auth::user_agent::describe;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::store::{self, SessionIndex};
 
 pub async fn list_sessions(caller: &Caller) -> Result<Vec<SessionSummary>, AppError> {
     let user = require_user(caller).await?;
     let Caller { state, session, .. } = caller;
     let current = session.id().map(|id| store::handle(&id));
+    Ok(live_sessions(state, user.id, current.as_deref()).await?)
+}
+
+/// The user's live sessions, newest first; `current` (a handle) is marked.
+pub async fn live_sessions(
+    state: &AppState,
+    user_id: i64,
+    current: Option<&str>,
+) -> Result<Vec<SessionSummary>, store::StoreError> {
     let deadlines = Deadlines::from_config(&state.config.session);
     let now = state.clock.unix();
-    let stored = state.sessions.list_user_sessions(user.id).await?;
+    let stored = state.sessions.list_user_sessions(user_id).await?;
     Ok(stored
         .into_iter()
         .filter_map(|s| {
@@ -22,7 +32,7 @@ pub async fn list_sessions(caller: &Caller) -> Result<Vec<SessionSummary>, AppEr
             // Idle sessions linger in the store until their absolute deadline; they are dead.
             deadlines.check(&data, now).ok()?;
             Some(SessionSummary {
-                current: current.as_deref() == Some(s.handle.as_str()),
+                current: current == Some(s.handle.as_str()),
                 handle: s.handle,
                 created: format_time(data.created),
                 last_active: format_time(data.seen),
@@ -39,6 +49,7 @@ pub async fn revoke_session(caller: &Caller, handle: &str) -> Result<(), AppErro
         return logout(session).await;
     }
     if state.sessions.delete_user_session(user.id, handle).await? {
+        metrics::counter!("latchkey_sessions_revoked_total", "by" => "user").increment(1);
         tracing::info!(
             event = "session_revoked",
             user_id = user.id,
@@ -56,6 +67,7 @@ pub async fn revoke_other_sessions(caller: &Caller) -> Result<u64, AppError> {
         .sessions
         .delete_user_sessions(user.id, session.id().as_ref())
         .await?;
+    metrics::counter!("latchkey_sessions_revoked_total", "by" => "user").increment(ended);
     tracing::info!(
         event = "sessions_revoked",
         user_id = user.id,
@@ -65,7 +77,7 @@ pub async fn revoke_other_sessions(caller: &Caller) -> Result<u64, AppError> {
     Ok(ended)
 }
 
-fn format_time(unix: i64) -> String {
+pub(crate) fn format_time(unix: i64) -> String {
     match time::OffsetDateTime::from_unix_timestamp(unix) {
         Ok(t) => format!(
             "{}-{:02}-{:02} {:02}:{:02} UTC",

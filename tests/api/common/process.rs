@@ -109,6 +109,8 @@ pub const SHARED_TEST_KEY: &str =
     "dGVzdHMgb25seTogdGhlIHNlY3JldCBvZiBpbnN0YW5jZXMgdGhhdCBzaGFyZSBhIHN0b3JlLCA2NCBieXRlcw==";
 pub struct CliOutput {
     pub success: bool,
+    /// The exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -133,6 +135,7 @@ pub async fn cli_with(data: &Path, spawn: &Spawn, args: &[&str], stdin: &str) ->
     let out = child.wait_with_output().await.unwrap();
     CliOutput {
         success: out.status.success(),
+        code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into(),
         stderr: String::from_utf8_lossy(&out.stderr).into(),
     }

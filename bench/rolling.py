@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""A rolling restart behind nginx, under load (issue 14): two latchkey instances on one
+PostgreSQL (users and sessions), deploy/nginx.conf in front; logged-in page views and logins run
+through nginx for DURATION seconds while each instance in turn gets SIGTERM and is started
+again. Reports failed requests, sessions lost and latency; writes bench/rolling.json.
+
+Run by bench/rolling (which installs nginx); reuses bench.py's pinned, boosted processes."""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench import BENCH, LK_PASSWORD, LOAD_CPU, ROOT, Server, boosted, free_port  # noqa: E402
+
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def psql(sql):
+    subprocess.run(["psql", f"{PG}/test", "-qc", sql], check=True, capture_output=True)
+
+
+def run_wrk(url, seconds, conns, env):
+    """wrk through check.lua: (requests, bad answers, socket errors, p50 ms, p99 ms)."""
+    cmd = boosted(["wrk", "-t", "1", "-c", str(conns), "-d", f"{seconds}s", "--latency",
+                   "-s", BENCH / "check.lua", url], LOAD_CPU)
+    out = subprocess.run(cmd, env={**os.environ, "THREADS": "1", **env}, capture_output=True, text=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    ok, bad, _ = map(int, re.search(r"CHECK ok=(\d+) bad=(\d+) exhausted=(\d+)", out).groups())
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = sum(map(int, m.groups())) if m else 0
+    p50, p99 = map(int, re.search(r"LATENCY p50=(\d+) p99=(\d+)", out).groups())
+    return {"requests": requests, "ok": ok, "bad": bad, "socket_errors": socket_errors,
+            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
+
+
+def login(base, origin):
+    req = urllib.request.Request(base + "/api/login", method="POST",
+                                 data=f"username=roller&password={LK_PASSWORD}".encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
+                                          "Accept": "application/json"})
+    with urllib.request.urlopen(req) as res:
+        cookie = res.headers.get("Set-Cookie")
+    return cookie.split(";")[0]
+
+
+def logged_in(base, cookie):
+    req = urllib.request.Request(base + "/", headers={"Cookie": cookie})
+    with urllib.request.urlopen(req) as res:
+        return "Welcome, roller" in res.read().decode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=60)
+    ap.add_argument("--sessions", type=int, default=200)
+    args = ap.parse_args()
+    binary = ROOT / "target/release/latchkey"
+    work = Path(tempfile.mkdtemp(prefix="latchkey-rolling-"))
+    db = f"latchkey_rolling_{os.getpid()}"
+    psql(f"CREATE DATABASE {db}")
+    ports = [free_port(), free_port()]
+    front = free_port()
+    public = f"http://127.0.0.1:{front}"
+
+    config = (ROOT / "Leptos.toml").read_text()
+    config = config.replace('public-url = ""', f'public-url = "{public}"')
+    config = config.replace('trusted-proxy-header = ""', 'trusted-proxy-header = "X-Forwarded-For"')
+    config = config.replace("trusted-proxies = []", 'trusted-proxies = ["127.0.0.1"]')
+    # The logins come from one address: the point is restarts, not throttling.
+    config = config.replace("max-failures-per-address = 50", "max-failures-per-address = 100000000")
+    (work / "Leptos.toml").write_text(config)
+    env = {"LATCHKEY_CONFIG": str(work / "Leptos.toml"), "DATABASE_URL": f"{PG}/{db}", "LEPTOS_ENV": "PROD",
+           "LEPTOS_SITE_ROOT": str(ROOT / "target/site"), "RUST_LOG": "warn,latchkey::server=info",
+           "LATCHKEY_SESSION_KEY": "cm9sbGluZyByZXN0YXJ0IGJlbmNobWFyayBrZXksIDY0IGJ5dGVzIG9mIHRleHQgZm9yIHRoZSB0ZXN0IQ=="}
+    subprocess.run([binary, "user", "add", "roller"], input=LK_PASSWORD + "\n", text=True,
+                   env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True)
+
+    nginx_conf = (ROOT / "deploy/nginx.conf").read_text()
+    nginx_conf = nginx_conf.replace("127.0.0.1:3001", f"127.0.0.1:{ports[0]}").replace("127.0.0.1:3002", f"127.0.0.1:{ports[1]}")
+    nginx_conf = nginx_conf.replace("listen 80;", f"listen 127.0.0.1:{front};")
+    (work / "nginx.conf").write_text(
+        f"pid {work}/nginx.pid;\nerror_log {work}/nginx-error.log warn;\nworker_processes 1;\n"
+        f"events {{ worker_connections 4096; }}\nhttp {{\naccess_log off;\n"
+        f"client_body_temp_path {work}/body; proxy_temp_path {work}/proxy;\n{nginx_conf}\n}}\n")
+    start = lambda i: Server(f"instance-{i}", [binary], env={**env, "LEPTOS_SITE_ADDR": f"127.0.0.1:{ports[i]}"})
+    instances = [start(0), start(1)]
+    nginx = subprocess.Popen(boosted(["nginx", "-c", work / "nginx.conf", "-g", "daemon off;"], LOAD_CPU))
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                urllib.request.urlopen(public + "/healthz")
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        cookies = [login(public, public) for _ in range(args.sessions)]
+        results = {}
+
+        def load(name, env_, conns):
+            results[name] = run_wrk(public + ("/api/login" if name == "logins" else "/"), args.duration, conns, env_)
+
+        threads = [
+            threading.Thread(target=load, args=("pages", {"COOKIE": cookies[0], "EXPECT": "Welcome, roller"}, 16)),
+            threading.Thread(target=load, args=("logins", {"METHOD": "POST", "ORIGIN": public,
+                                                           "BODY": f"username=roller&password={LK_PASSWORD}",
+                                                           "EXPECT": '"roller"'}, 4)),
+        ]
+        began = time.time()
+        for t in threads:
+            t.start()
+        restarts = []
+        # Each instance in turn: SIGTERM, wait for it to exit, start it again (ready when it
+        # logs "listening on"). The other one carries the traffic meanwhile.
+        for i, at in enumerate((args.duration * 0.25, args.duration * 0.6)):
+            time.sleep(max(0.0, began + at - time.time()))
+            t0 = time.time()
+            instances[i].stop()
+            stopped = time.time()
+            instances[i] = start(i)
+            restarts.append({"instance": i, "t0": t0, "stop_s": round(stopped - t0, 3),
+                             "back_in_s": round(time.time() - t0, 3)})
+        for t in threads:
+            t.join()
+        lost = sum(not logged_in(public, c) for c in cookies)
+        failed = sum(r["bad"] + r["socket_errors"] for r in results.values())
+        report = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "duration_s": args.duration,
+                  "instances": 2, "store": "postgresql (users and sessions)", "restarts": [
+                      {k: v for k, v in r.items() if k != "t0"} for r in restarts],
+                  "load": results, "failed_requests": failed, "sessions_checked": len(cookies),
+                  "sessions_lost": lost}
+        (BENCH / "rolling.json").write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps(report, indent=2))
+        if failed or lost:
+            raise SystemExit(f"rolling restart: {failed} failed request(s), {lost} session(s) lost")
+    finally:
+        nginx.terminate()
+        nginx.wait()
+        for s in instances:
+            s.stop()
+        psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
