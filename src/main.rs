@@ -17,7 +17,9 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_sessions=warn,sqlx=warn".into()),
         )
-        .with_ansi(std::io::stdout().is_terminal())
+        // The log goes to stderr: stdout is the commands' output (`user list --json`).
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match latchkey::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,7 +38,8 @@ impl From<HashError> for AppError {
     fn from(err: HashError) -> Self {
         if let HashError::Busy = err {
             tracing::warn!(event = "login_busy", "hashing queue full; login refused");
-            metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "busy").increment(1);
+            metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "busy")
+                .increment(1);
             return AppError::Busy;
         }
         tracing::error!(error = %err, "password hashing failed");

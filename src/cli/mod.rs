@@ -63,7 +63,11 @@ pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> u8 {
     use crate::api::service::admin::AdminError;
     use crate::users::UserError;
     let mut cause = Some(err);
-    while let Some(e) = cause {
+    while let Some(mut e) = cause {
+        // A transparent wrapper's `source()` skips the error it wraps: look inside it.
+        if let Some(admin) = e.downcast_ref::<AdminError>() {
+            e = admin.inner();
+        }
         if matches!(e.downcast_ref(), Some(UserError::NotFound(_)))
             || matches!(e.downcast_ref(), Some(AdminError::NoSuchSession(_)))
         {

@@ -112,7 +112,8 @@ impl Refusals {
 }
 
 fn log_busy() {
-    metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "busy").increment(1);
+    metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "busy")
+        .increment(1);
     static BUSY: std::sync::LazyLock<Refusals> = std::sync::LazyLock::new(Refusals::default);
     BUSY.note(|refused| {
         tracing::warn!(

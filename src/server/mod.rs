@@ -8,8 +8,8 @@ mod csrf;
 mod errors;
 mod headers;
 mod health;
-mod prometheus;
 mod page_cache;
+mod prometheus;
 mod router;
 mod shell;
 

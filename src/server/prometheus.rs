@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 /// Latency buckets (seconds): a page takes tens of microseconds, a login tens of milliseconds,
 /// a store timeout 1.5 s.
 const BUCKETS: &[f64] = &[
-    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-    2.5,
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
 /// Installs the recorder and serves `GET /metrics` on `addr`; returns the address bound.
@@ -75,16 +74,51 @@ pub async fn track(request: Request, next: Next) -> Response {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_counter!("latchkey_logins_total", "Login attempts by method and result (success, failure, throttled, busy, locked)");
+    describe_counter!(
+        "latchkey_logins_total",
+        "Login attempts by method and result (success, failure, throttled, busy, locked)"
+    );
     describe_counter!("latchkey_logouts_total", "Logouts");
-    describe_counter!("latchkey_sessions_revoked_total", "Sessions ended by their user (sessions page) or by an administrator");
-    describe_counter!("latchkey_sessions_expired_total", "Sessions found expired (idle or absolute timeout)");
-    describe_counter!("latchkey_csrf_refusals_total", "State-changing requests refused as cross-site");
-    describe_counter!("latchkey_tampered_cookies_total", "Session cookies whose signature did not verify");
-    describe_counter!("latchkey_password_changes_total", "Password changes by result");
-    describe_histogram!("latchkey_http_request_duration_seconds", Unit::Seconds, "Request latency by route");
-    describe_histogram!("latchkey_store_operation_duration_seconds", Unit::Seconds, "Session store operations by store and operation");
-    describe_gauge!("latchkey_hash_queue_depth", "Password hashes running or waiting");
-    describe_gauge!("latchkey_hash_queue_capacity", "Password hashes that may run or wait at once");
-    describe_gauge!("latchkey_page_cache_entries", "Rendered pages held by the page cache");
+    describe_counter!(
+        "latchkey_sessions_revoked_total",
+        "Sessions ended by their user (sessions page) or by an administrator"
+    );
+    describe_counter!(
+        "latchkey_sessions_expired_total",
+        "Sessions found expired (idle or absolute timeout)"
+    );
+    describe_counter!(
+        "latchkey_csrf_refusals_total",
+        "State-changing requests refused as cross-site"
+    );
+    describe_counter!(
+        "latchkey_tampered_cookies_total",
+        "Session cookies whose signature did not verify"
+    );
+    describe_counter!(
+        "latchkey_password_changes_total",
+        "Password changes by result"
+    );
+    describe_histogram!(
+        "latchkey_http_request_duration_seconds",
+        Unit::Seconds,
+        "Request latency by route"
+    );
+    describe_histogram!(
+        "latchkey_store_operation_duration_seconds",
+        Unit::Seconds,
+        "Session store operations by store and operation"
+    );
+    describe_gauge!(
+        "latchkey_hash_queue_depth",
+        "Password hashes running or waiting"
+    );
+    describe_gauge!(
+        "latchkey_hash_queue_capacity",
+        "Password hashes that may run or wait at once"
+    );
+    describe_gauge!(
+        "latchkey_page_cache_entries",
+        "Rendered pages held by the page cache"
+    );
 }

@@ -84,7 +84,9 @@ pub fn router(state: AppState, origins: Vec<String>) -> Result<Router, BoxError>
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Only when metrics are on: a page view costs nothing more when they are off.
         .layer(tower::util::option_layer(
-            config.metrics_addr.map(|_| from_fn(super::prometheus::track)),
+            config
+                .metrics_addr
+                .map(|_| from_fn(super::prometheus::track)),
         ))
         // Every response (static files, errors and fallbacks included), replacing any the
         // handler set.

@@ -29,6 +29,16 @@ use crate::error::BoxError;
 use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 
+/// A Redis store that could not be opened (kept typed: the CLI tells "unreachable" from other
+/// failures by its source).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the Redis session store {url}: {source}")]
+pub struct OpenError {
+    url: String,
+    #[source]
+    source: StoreError,
+}
+
 /// The configured session store. (An enum rather than a trait object: tower-sessions wants a
 /// `Clone` store, and the set of stores is closed.) The session layer clones it for every
 /// request, hence one `Arc` rather than each store's several.
@@ -85,11 +95,9 @@ impl AnyStore {
             StoreKind::Redis(target) => Self::Redis(Arc::new(
                 RedisStore::connect(target, clock, database.timeout)
                     .await
-                    .map_err(|e| {
-                        format!(
-                            "cannot open the Redis session store {}: {e}",
-                            redact(&target.url)
-                        )
+                    .map_err(|source| OpenError {
+                        url: redact(&target.url),
+                        source,
                     })?,
             )),
         })

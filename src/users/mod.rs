@@ -151,12 +151,16 @@ pub async fn list(db: &Database) -> Result<Vec<Account>, sqlx::Error> {
 
 /// The id of the user named `username`.
 pub async fn id_of(db: &Database, username: &str) -> Result<i64, UserError> {
-    let id: Option<i64> = on_db!(db, "SELECT id FROM users WHERE username = ?", |sql, pool| {
-        sqlx::query_scalar(sql)
-            .bind(username)
-            .fetch_optional(pool)
-            .await
-    })?;
+    let id: Option<i64> = on_db!(
+        db,
+        "SELECT id FROM users WHERE username = ?",
+        |sql, pool| {
+            sqlx::query_scalar(sql)
+                .bind(username)
+                .fetch_optional(pool)
+                .await
+        }
+    )?;
     id.ok_or_else(|| UserError::NotFound(username.to_owned()))
 }
 

@@ -23,6 +23,19 @@ pub enum AdminError {
     NoSuchSession(String),
 }
 
+impl AdminError {
+    /// The error this one wraps (itself if none): for classifying failures.
+    pub fn inner(&self) -> &(dyn std::error::Error + 'static) {
+        match self {
+            AdminError::User(e) => e,
+            AdminError::Store(e) => e,
+            AdminError::Throttle(e) => e,
+            AdminError::Db(e) => e,
+            AdminError::NoSuchSession(_) => self,
+        }
+    }
+}
+
 /// An account and how many live sessions it has.
 #[derive(Debug, serde::Serialize)]
 pub struct AccountSummary {
@@ -45,7 +58,12 @@ pub async fn lock(state: &AppState, name: &str) -> Result<u64, AdminError> {
     let id = users::set_locked(&state.db, name, true).await?;
     let ended = state.sessions.delete_user_sessions(id, None).await?;
     metrics::counter!("latchkey_sessions_revoked_total", "by" => "admin").increment(ended);
-    tracing::info!(event = "account_locked", user_id = id, ended, "account locked");
+    tracing::info!(
+        event = "account_locked",
+        user_id = id,
+        ended,
+        "account locked"
+    );
     Ok(ended)
 }
 
@@ -69,7 +87,11 @@ pub async fn revoke(state: &AppState, name: &str, handle: &str) -> Result<(), Ad
         return Err(AdminError::NoSuchSession(name.to_owned()));
     }
     metrics::counter!("latchkey_sessions_revoked_total", "by" => "admin").increment(1);
-    tracing::info!(event = "session_revoked", user_id = id, "session revoked by an administrator");
+    tracing::info!(
+        event = "session_revoked",
+        user_id = id,
+        "session revoked by an administrator"
+    );
     Ok(())
 }
 
@@ -78,13 +100,22 @@ pub async fn revoke_all(state: &AppState, name: &str) -> Result<u64, AdminError>
     let id = users::id_of(&state.db, name).await?;
     let ended = state.sessions.delete_user_sessions(id, None).await?;
     metrics::counter!("latchkey_sessions_revoked_total", "by" => "admin").increment(ended);
-    tracing::info!(event = "sessions_revoked", user_id = id, count = ended, "sessions revoked by an administrator");
+    tracing::info!(
+        event = "sessions_revoked",
+        user_id = id,
+        count = ended,
+        "sessions revoked by an administrator"
+    );
     Ok(ended)
 }
 
 /// Forgets throttle counts; returns how many keys went.
 pub async fn clear_throttle(state: &AppState, scope: Clear<'_>) -> Result<u64, AdminError> {
     let cleared = state.throttle.clear(scope).await?;
-    tracing::info!(event = "throttle_cleared", keys = cleared, "throttle counts cleared");
+    tracing::info!(
+        event = "throttle_cleared",
+        keys = cleared,
+        "throttle counts cleared"
+    );
     Ok(cleared)
 }

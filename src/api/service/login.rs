@@ -33,7 +33,8 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
         .await?;
     let Some(user) = verify(state, username, password).await? else {
         tracing::info!(event = "login_failed", "login failed");
-        metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "failure").increment(1);
+        metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "failure")
+            .increment(1);
         return Err(AppError::InvalidCredentials);
     };
     // A correct password: the attempt is taken back.
@@ -42,7 +43,8 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
     session.log_in(&user, client.user_agent.as_deref()).await?;
     users::record_login(&state.db, user.id, state.clock.unix()).await?;
     tracing::info!(event = "login", user_id = user.id, "login succeeded");
-    metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "success").increment(1);
+    metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "success")
+        .increment(1);
     let device_cookie = state
         .devices
         .issue(&user.name, client.device_cookie.as_deref());
@@ -106,8 +108,13 @@ pub(super) async fn verify(
         .await?;
     // A locked account gets the wrong-password answer, after the same work.
     if let Some(u) = user.as_ref().filter(|u| verified && u.locked) {
-        tracing::info!(event = "login_locked", user_id = u.id, "login refused: account locked");
-        metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "locked").increment(1);
+        tracing::info!(
+            event = "login_locked",
+            user_id = u.id,
+            "login refused: account locked"
+        );
+        metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "locked")
+            .increment(1);
         return Ok(None);
     }
     Ok(user.filter(|_| verified).map(|u| SessionUser {
