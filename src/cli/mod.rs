@@ -5,6 +5,7 @@
 //! session; 4 the database or the session store cannot be reached.
 
 mod session;
+mod shared;
 mod throttle;
 mod user;
 
@@ -12,7 +13,6 @@ use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::error::BoxError;
 use crate::server;
-use crate::state::AppState;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,10 +52,6 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::Session(cmd) => session::run(config, cmd).await,
         Command::Throttle(cmd) => throttle::run(config, cmd).await,
     }
-}
-
-async fn open(config: Config) -> Result<AppState, BoxError> {
-    AppState::open(config, Arc::new(SystemClock)).await
 }
 
 /// The exit code for a failed command (see the module's comment).
@@ -101,9 +97,4 @@ fn unreachable(e: &(dyn std::error::Error + 'static)) -> bool {
             std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::TimedOut
         )
     })
-}
-
-/// A unix time for people: `2026-12-02 05:36 UTC`, or `-` for none.
-fn when(unix: Option<i64>) -> String {
-    unix.map_or_else(|| "-".into(), crate::api::service::sessions::format_time)
 }

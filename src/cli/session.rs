@@ -1,6 +1,6 @@
 //! `latchkey session list|revoke`.
 
-use super::open;
+use super::shared::open;
 use crate::api::service::admin;
 use crate::config::Config;
 use crate::error::BoxError;

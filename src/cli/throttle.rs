@@ -1,6 +1,6 @@
 //! `latchkey throttle clear`.
 
-use super::open;
+use super::shared::open;
 use crate::api::context::throttle_key;
 use crate::api::service::admin;
 use crate::auth::throttle::Clear;

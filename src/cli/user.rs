@@ -1,6 +1,6 @@
 //! `latchkey user add|passwd|delete|list|lock|unlock`.
 
-use super::{open, when};
+use super::shared::{open, when};
 use crate::api::service::admin;
 use crate::auth::password::validate_new_password;
 use crate::config::Config;
