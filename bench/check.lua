@@ -3,7 +3,8 @@
 --   must contain), EXPECT_STATUS (default: any 2xx/3xx), COOKIE_FILE (one cookie per line:
 --   each request uses the next one, for logout), COOKIE_OUT (append every Set-Cookie here).
 --   DELAY_MS (pause each connection this long between requests: a rate below capacity),
---   LOGOUT_AFTER (after each successful login, log that session out with the next request).
+--   LOGOUT_AFTER (after each successful login, log that session out with the next request;
+--   the state is per thread, so run it with one connection per thread: -c N -t N).
 -- Prints "CHECK ok=<n> bad=<n> exhausted=<n>" at the end so that an error page cannot pass
 -- for speed.
 
@@ -81,9 +82,15 @@ function response(status, headers, resp_body)
   end
   if good and expect and not string.find(resp_body or "", expect, 1, true) then good = false end
   if logging_out then
-    -- The logout that followed a login: any 2xx is right.
+    -- The logout that followed a login: it must expire the session cookie (an anonymous
+    -- logout answers 2xx too).
     logging_out = false
-    if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
+    local sc = headers["Set-Cookie"] or headers["set-cookie"] or ""
+    if status >= 200 and status < 300 and string.find(sc, "Max-Age=0", 1, true) then
+      ok = ok + 1
+    else
+      bad = bad + 1
+    end
     return
   end
   if good then ok = ok + 1 else bad = bad + 1 end

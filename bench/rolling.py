@@ -147,6 +147,10 @@ def main():
                              "back_in_s": round(time.time() - t0, 3)})
         for t in threads:
             t.join()
+        # A load whose wrk run failed left no result: that is a failed benchmark, not 0 failures.
+        missing = {"pages", "logins"} - results.keys()
+        if missing:
+            raise SystemExit(f"rolling restart: no result from {sorted(missing)} (see above)")
         lost = sum(not logged_in(public, c) for c in cookies)
         failed = sum(r["bad"] + r["socket_errors"] for r in results.values())
         # What nginx saw of the restarts: each line a request it passed to the other instance.

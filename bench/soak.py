@@ -75,6 +75,8 @@ def main():
         full = run_wrk(lk.base + path, 5, FULL_CONNS[name], e)
         own_time = FULL_CONNS[name] / full["rps"]
         conns[name] = max(1, round(SHARES[name] * full["rps"] * (PAUSE_MS / 1000 + own_time)))
+    # check.lua's login-then-logout state is per wrk thread and run_wrk uses one thread.
+    conns["login_logout"] = 1
     samples = []
     for minute in range(1, args.minutes + 1):
         results = {}

@@ -216,7 +216,11 @@ pub fn remember_typed_username(state: &AppState, username: &str) {
         .get(http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    if wants_html && !username.is_empty() {
+    // Only a name that could be one (a 60 KB "name" would make a header proxies refuse).
+    let plausible = !username.is_empty()
+        && username.chars().count() <= crate::limits::MAX_USERNAME_CHARS
+        && !username.chars().any(char::is_control);
+    if wants_html && plausible {
         set_cookie(
             state,
             TYPED_NAME_COOKIE,

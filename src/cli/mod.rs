@@ -1,7 +1,7 @@
 //! The command line: `latchkey` serves; `latchkey user|session|throttle …` administers, on
 //! whatever users database and session store the configuration names.
 //!
-//! Exit codes: 0 done; 1 any other failure; 2 bad arguments (clap); 3 no such user or
+//! Exit codes: 0 done; 1 any other failure; 2 bad arguments (clap, or a malformed name); 3 no such user or
 //! session; 4 the database or the session store cannot be reached.
 
 mod session;
@@ -63,6 +63,9 @@ pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> u8 {
         // A transparent wrapper's `source()` skips the error it wraps: look inside it.
         if let Some(admin) = e.downcast_ref::<AdminError>() {
             e = admin.inner();
+        }
+        if matches!(e.downcast_ref(), Some(UserError::InvalidName(_))) {
+            return 2;
         }
         if matches!(e.downcast_ref(), Some(UserError::NotFound(_)))
             || matches!(e.downcast_ref(), Some(AdminError::NoSuchSession(_)))

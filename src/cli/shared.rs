@@ -8,6 +8,12 @@ use std::sync::Arc;
 
 /// The app's state on the configured databases, as the server would open it.
 pub async fn open(config: Config) -> Result<AppState, BoxError> {
+    // Say which database: with no configuration file, the built-in defaults' SQLite file is
+    // relative to the working directory, perhaps not the server's.
+    tracing::info!(
+        users = %crate::config::urls::redact(&config.database.url),
+        "opening the databases"
+    );
     AppState::open(config, Arc::new(SystemClock)).await
 }
 

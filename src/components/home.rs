@@ -62,7 +62,8 @@ fn AuthPanel(
     island::start();
     // Without JavaScript, or before it runs: a page that shows a failed login puts the focus
     // in the user-name field, whose description is the error (so it is read out on arrival).
-    let autofocus = failed.is_some();
+    // Only for the form the page arrived with: one shown after an in-place logout starts clean.
+    let arrival = StoredValue::new((typed, failed.is_some()));
     let user = RwSignal::new(user);
     let logging_in = Submission::new(failed);
     let logging_out = Submission::new(None);
@@ -75,6 +76,9 @@ fn AuthPanel(
         leptos::task::spawn_local(async move {
             if let Ok(now) = current_user().await {
                 if latest.is_current(ticket) {
+                    if now.is_some() {
+                        arrival.set_value((None, false));
+                    }
                     user.set(Ok(now));
                 }
             }
@@ -86,6 +90,7 @@ fn AuthPanel(
             |f| login(f.get("username"), f.get("password")),
             move |name, _| {
                 latest.ticket();
+                arrival.set_value((None, false));
                 user.set(Ok(Some(name)));
                 island::focus("welcome-title");
                 announce_auth_change();
@@ -118,13 +123,12 @@ fn AuthPanel(
         Ok(Some(name)) => {
             EitherOf3::A(view! { <Welcome name state=logging_out on_submit=on_logout/> })
         }
-        Ok(None) => EitherOf3::B(view! { <LoginForm
-            state=logging_in
-            demo=demo.clone()
-            typed=typed.clone()
-            autofocus
-            on_submit=on_login
-        /> }),
+        Ok(None) => {
+            let (typed, autofocus) = arrival.get_value();
+            EitherOf3::B(view! {
+                <LoginForm state=logging_in demo=demo.clone() typed autofocus on_submit=on_login/>
+            })
+        }
         Err(error) => EitherOf3::C(view! { <ErrorCard title="latchkey" error/> }),
     }
 }

@@ -106,7 +106,8 @@ fn SessionsPanel(
             |_| revoke_other_sessions(),
             move |n, _| {
                 ended.set(Some(n));
-                refresh();
+                // The pressed button comes back disabled (no others left): land on the heading.
+                reload(Some("sessions-title"));
             },
         )
     };

@@ -94,7 +94,7 @@ impl Database {
                 url: redact(url),
                 source,
             })?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        migrate(sqlx::migrate!("migrations/postgres"), &pool).await?;
         Ok(Self {
             pool: Pool::Postgres(pool),
             deadline,
@@ -161,6 +161,21 @@ pub fn numbered(sql: &str) -> String {
     out
 }
 
+/// Applies pending migrations. Migrations a newer version applied are tolerated: during a
+/// rolling upgrade (or a rollback) an older instance must still start against a database the
+/// newer one has migrated (each migration only adds what older code ignores).
+async fn migrate<'a, A>(
+    mut migrator: sqlx::migrate::Migrator,
+    pool: A,
+) -> Result<(), sqlx::migrate::MigrateError>
+where
+    A: sqlx::Acquire<'a>,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+{
+    migrator.set_ignore_missing(true);
+    migrator.run(pool).await
+}
+
 /// Opens (creating if needed) a SQLite database and applies pending migrations.
 async fn connect_sqlite(config: &DatabaseConfig) -> Result<Database, DbError> {
     let options = SqliteConnectOptions::from_str(&config.url)
@@ -196,7 +211,7 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<Database, DbError> {
             url: config.url.clone(),
             source,
         })?;
-    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    migrate(sqlx::migrate!("migrations/sqlite"), &pool).await?;
     Ok(Database {
         pool: Pool::Sqlite(pool),
         deadline: config.timeout,

@@ -80,9 +80,18 @@ pub fn front_end_files(options: &LeptosOptions) -> axum::Router {
         .layer(axum::middleware::from_fn(hide_type_declarations))
         // Leaves alone what already has a Content-Encoding (the precompressed files).
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)))
+        // Only on a file served: a year of `immutable` on a 404 (an old page asking for a file
+        // a newer build replaced) would keep the miss in browsers' caches.
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static(cache_control(options)),
+            {
+                let value = HeaderValue::from_static(cache_control(options));
+                move |res: &axum::response::Response| {
+                    let served = res.status().is_success()
+                        || res.status() == axum::http::StatusCode::NOT_MODIFIED;
+                    served.then(|| value.clone())
+                }
+            },
         ))
 }
 
@@ -91,7 +100,9 @@ async fn hide_type_declarations(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if request.uri().path().ends_with(".d.ts") {
+    // As the file server will read it: percent-decoded (`latchkey.d%2Ets` is the same file).
+    let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8_lossy();
+    if path.ends_with(".d.ts") {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
     next.run(request).await

@@ -76,7 +76,7 @@ fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_counter!(
         "latchkey_logins_total",
-        "Login attempts by method and result (success, failure, throttled, busy, locked)"
+        "Login attempts by method and result (success, failure, throttled, busy)"
     );
     describe_counter!("latchkey_logouts_total", "Logouts");
     describe_counter!(

@@ -128,11 +128,14 @@ async fn type_declarations_beside_the_front_end_are_not_served() {
     let (root, _) = unprecompressed_site(dir.path());
     let root_line = format!("site-root = {root:?}");
     let app = InProcessApp::spawn(&[("site-root = \"target/site\"", &root_line)]).await;
-    let res = app
-        .client
-        .get(app.url("/pkg/latchkey.d.ts"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    for path in [
+        "/pkg/latchkey.d.ts",
+        "/pkg/latchkey.d%2Ets",
+        "/pkg/latchkey%2Ed%2ets",
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        // A miss is not cached for a year.
+        assert!(res.headers().get(CACHE_CONTROL).is_none(), "{path}");
+    }
 }
