@@ -133,7 +133,7 @@ test.describe("with JavaScript", () => {
     await expect(page).toHaveTitle("Log in – latchkey");
   });
 
-  test("focus lands on the list's heading after a session is revoked", async ({ browser }) => {
+  test("focus lands on the list's heading after a session is revoked or all others end", async ({ browser }) => {
     const user = freshUser("revoke");
     addUser(user, "a11y password 1");
     const [here, there] = [await browser.newPage(), await browser.newPage()];
@@ -148,6 +148,19 @@ test.describe("with JavaScript", () => {
     await hydrated(here);
     await here.getByRole("button", { name: /^Revoke the session on / }).click();
     await expect(here.getByRole("button", { name: /^Revoke/ })).toHaveCount(0);
+    await expect(here.getByRole("heading", { name: "Your sessions" })).toBeFocused();
+
+    // "Log out everywhere else" comes back disabled (nobody else left): focus must not fall
+    // to <body> either.
+    await there.goto("/");
+    await hydrated(there);
+    await fillLogin(there, user, "a11y password 1");
+    await there.getByRole("button", { name: "Log in" }).click();
+    await expect(welcome(there, user)).toBeVisible();
+    await here.reload();
+    await hydrated(here);
+    await here.getByRole("button", { name: "Log out everywhere else" }).click();
+    await expect(here.getByText("Ended 1 other session(s).")).toBeVisible();
     await expect(here.getByRole("heading", { name: "Your sessions" })).toBeFocused();
     await Promise.all([here.close(), there.close()]);
   });
