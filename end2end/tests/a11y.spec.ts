@@ -165,6 +165,28 @@ test.describe("with JavaScript", () => {
     await Promise.all([here.close(), there.close()]);
   });
 
+  test("a form shown after an in-place logout starts clean, not with a failed plain-form login's name", async ({ page, baseURL }) => {
+    const user = freshUser("clean");
+    addUser(user, "a11y password 1");
+    // What a browser without JavaScript does after a failed login: the redirect, with the
+    // typed name carried in a cookie to the form shown next.
+    const res = await page.request.post("/api/login", {
+      form: { username: "someone-else", password: "wrong password" },
+      headers: { accept: "text/html", referer: `${baseURL}/`, origin: baseURL! },
+      maxRedirects: 0,
+    });
+    await page.goto(res.headers()["location"]);
+    await hydrated(page);
+    await expect(page.getByLabel("Username")).toHaveValue("someone-else");
+    await fillLogin(page, user, "a11y password 1");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(welcome(page, user)).toBeVisible();
+    await page.getByRole("button", { name: "Log out" }).click();
+    await expect(page.getByRole("heading", { name: "Log in" })).toBeFocused();
+    await expect(page.getByLabel("Username")).toHaveValue("");
+    await expect(page.getByLabel("Username")).not.toHaveAttribute("autofocus", /.*/);
+  });
+
   test("the same error twice is announced twice (the live region changes in between)", async ({ page }) => {
     await page.goto("/");
     await hydrated(page);
