@@ -73,8 +73,10 @@ async fn after_known_events_the_scrape_counts_them_and_names_nobody() {
         count(r#"latchkey_store_operation_duration_seconds_count{store="sqlite",op="create"}"#)
             >= 1.0
     );
-    assert!(count("latchkey_hash_queue_capacity") >= 1.0);
-    assert_eq!(count("latchkey_hash_queue_depth"), 0.0);
+    // Sampled at the scrape: a hashing thread may still be giving its slot back.
+    let capacity = count("latchkey_hash_queue_capacity");
+    assert!(capacity >= 1.0);
+    assert!((0.0..=capacity).contains(&count("latchkey_hash_queue_depth")));
     assert!(text.contains("# HELP latchkey_logins_total"), "{text}");
 
     // Nobody is named: not the user, not the session, not the client's address.
