@@ -89,6 +89,21 @@ def wrk(base, path, seconds, conns, env):
     return res
 
 
+def wrk_one(url, seconds, conns, env):
+    """wrk on one thread through check.lua, for the rolling-restart and soak scripts: requests,
+    req/s, good and bad answers, socket errors, p50 and p99 (ms)."""
+    cmd = boosted(["wrk", "-t", "1", "-c", str(conns), "-d", f"{seconds}s", "--latency",
+                   "-s", BENCH / "check.lua", url], LOAD_CPU)
+    out = subprocess.run(cmd, env={**os.environ, "THREADS": "1", **env}, capture_output=True, text=True).stdout
+    ok, bad, _ = map(int, re.search(r"CHECK ok=(\d+) bad=(\d+) exhausted=(\d+)", out).groups())
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    p50, p99 = map(int, re.search(r"LATENCY p50=(\d+) p99=(\d+)", out).groups())
+    return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "ok": ok, "bad": bad, "socket_errors": sum(map(int, m.groups())) if m else 0,
+            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
+
+
 def measure(server, path, env, args, warmup=True, duration=None):
     warm = wrk(server.base, path, args.warmup, args.connections, env) if warmup else {"requests": 0, "body_bad": 0}
     rss0, cpu0 = server.rss_kb(), server.cpu_ticks()

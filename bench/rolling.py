@@ -10,7 +10,6 @@ import argparse
 import base64
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,33 +20,13 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import BENCH, LK_PASSWORD, LOAD_CPU, ROOT, Server, boosted, free_port  # noqa: E402
+from bench import BENCH, LK_PASSWORD, LOAD_CPU, ROOT, Server, boosted, free_port, wrk_one  # noqa: E402
 
 PG = "postgres://postgres@127.0.0.1:5432"
 
 
 def psql(sql):
     subprocess.run(["psql", f"{PG}/test", "-qc", sql], check=True, capture_output=True)
-
-
-def run_wrk(url, seconds, conns, env):
-    """wrk through check.lua: (requests, bad answers, socket errors, p50 ms, p99 ms)."""
-    cmd = boosted(["wrk", "-t", "1", "-c", str(conns), "-d", f"{seconds}s", "--latency",
-                   "-s", BENCH / "check.lua", url], LOAD_CPU)
-    out = subprocess.run(cmd, env={**os.environ, "THREADS": "1", **env}, capture_output=True, text=True).stdout
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    ok, bad, _ = map(int, re.search(r"CHECK ok=(\d+) bad=(\d+) exhausted=(\d+)", out).groups())
-    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    socket_errors = sum(map(int, m.groups())) if m else 0
-    p50, p99 = map(int, re.search(r"LATENCY p50=(\d+) p99=(\d+)", out).groups())
-    return {"requests": requests, "ok": ok, "bad": bad, "socket_errors": socket_errors,
-            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
-
-
-# The page views' sessions belong to these users (50 each: within the per-user cap of 100);
-# the login load is another user's, whose oldest sessions the cap trims as it goes.
-READERS = [f"reader{i}" for i in range(4)]
-FLOODER = "flooder"
 
 
 def login(base, origin, user):
@@ -123,7 +102,7 @@ def main():
         results = {}
 
         def load(name, env_, conns):
-            results[name] = run_wrk(public + ("/api/login" if name == "logins" else "/"), args.duration, conns, env_)
+            results[name] = wrk_one(public + ("/api/login" if name == "logins" else "/"), args.duration, conns, env_)
 
         threads = [
             threading.Thread(target=load, args=("pages", {"COOKIE": cookies[0], "EXPECT": "Welcome, "}, 16)),

@@ -10,7 +10,6 @@ DELAY_MS) and the number of connections is chosen from a short full-speed run of
 import argparse
 import json
 import os
-import re
 import sqlite3
 import subprocess
 import sys
@@ -20,23 +19,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import BENCH, LK_PASSWORD, LOAD_CPU, ROOT, Server, boosted, seed_sessions  # noqa: E402
+from bench import BENCH, LK_PASSWORD, ROOT, Server, seed_sessions, wrk_one  # noqa: E402
 
 # Each load's share of what it sustains alone: together about 70% of the server's one core.
 SHARES = {"anonymous": 0.2, "logged_in": 0.4, "login_logout": 0.1}
 # Full-speed connections for the capacity runs, and each connection's pause at soak rate.
 FULL_CONNS = {"anonymous": 16, "logged_in": 16, "login_logout": 4}
 PAUSE_MS = 10
-
-def run_wrk(url, seconds, conns, env):
-    cmd = boosted(["wrk", "-t", "1", "-c", str(conns), "-d", f"{seconds}s", "--latency",
-                   "-s", BENCH / "check.lua", url], LOAD_CPU)
-    out = subprocess.run(cmd, env={**os.environ, "THREADS": "1", **env}, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    ok, bad, _ = map(int, re.search(r"CHECK ok=(\d+) bad=(\d+) exhausted=(\d+)", out).groups())
-    p99 = int(re.search(r"LATENCY p50=(\d+) p99=(\d+)", out).group(2)) / 1000
-    return {"rps": rps, "ok": ok, "bad": bad, "p99_ms": p99}
-
 
 def main():
     ap = argparse.ArgumentParser()
@@ -72,7 +61,7 @@ def main():
     # the capacity are share * rate * that interval.
     conns = {}
     for name, (path, e) in targets.items():
-        full = run_wrk(lk.base + path, 5, FULL_CONNS[name], e)
+        full = wrk_one(lk.base + path, 5, FULL_CONNS[name], e)
         own_time = FULL_CONNS[name] / full["rps"]
         conns[name] = max(1, round(SHARES[name] * full["rps"] * (PAUSE_MS / 1000 + own_time)))
     # check.lua's login-then-logout state is per wrk thread and run_wrk uses one thread.
@@ -84,7 +73,7 @@ def main():
         def load(name):
             path, e = targets[name]
             # 55 s of load, then the sample: about one a minute.
-            results[name] = run_wrk(lk.base + path, 55, conns[name], {**e, "DELAY_MS": str(PAUSE_MS)})
+            results[name] = wrk_one(lk.base + path, 55, conns[name], {**e, "DELAY_MS": str(PAUSE_MS)})
 
         threads = [threading.Thread(target=load, args=(n,)) for n in targets]
         for t in threads:
