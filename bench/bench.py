@@ -8,6 +8,7 @@ check.lua), so an error page cannot pass for speed. Results go to bench/results.
 turns them into BENCHMARKS.md's table and chart.
 """
 import argparse, base64, hashlib, json, os, re, secrets, shutil, sqlite3, subprocess, sys, tempfile, time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,13 +105,56 @@ def wrk_one(url, seconds, conns, env):
             "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
 
 
-def measure(server, path, env, args, warmup=True, duration=None):
+PG = "postgres://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379"
+
+
+def psql(sql, db="test"):
+    subprocess.run(["psql", f"{PG}/{db}", "-qc", sql], check=True, capture_output=True)
+
+
+def login(base, origin, user):
+    """Logs `user` in over HTTP; returns its session cookie (`name=value`)."""
+    req = urllib.request.Request(base + "/api/login", method="POST",
+                                 data=f"username={user}&password={LK_PASSWORD}".encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
+                                          "Accept": "application/json"})
+    with urllib.request.urlopen(req) as res:
+        cookies = [c.split(";")[0] for c in res.headers.get_all("Set-Cookie")]
+    # (The device cookie comes too.)
+    return next(c for c in cookies if "latchkey_session=" in c)
+
+
+def store_ticks(name):
+    """CPU ticks (user + system) of every process called `name` (the store's server and its
+    backends: PostgreSQL runs one process per connection)."""
+    total = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        comm, rest = stat.split("(", 1)[1].rsplit(")", 1)
+        if comm == name:
+            f = rest.split()
+            total += int(f[11]) + int(f[12])
+    return total
+
+
+def measure(server, path, env, args, warmup=True, duration=None, store=None):
+    """One scenario: warm-up, then a timed run. `store`: the process name of the store's server
+    (`postgres`, `redis-server`), whose CPU per request is reported too."""
     warm = wrk(server.base, path, args.warmup, args.connections, env) if warmup else {"requests": 0, "body_bad": 0}
     rss0, cpu0 = server.rss_kb(), server.cpu_ticks()
+    store0 = store_ticks(store) if store else 0
     res = wrk(server.base, path, duration or args.duration, args.connections, env)
     res["warmup_requests"], res["warmup_bad"] = warm["requests"], warm["body_bad"]
     cpu1 = server.cpu_ticks()
     res["cpu_us_per_req"] = (cpu1 - cpu0) / TICK * 1e6 / max(res["requests"], 1)
+    if store:
+        res["store_cpu_us_per_req"] = (store_ticks(store) - store0) / TICK * 1e6 / max(res["requests"], 1)
     res["rss_before_mb"], res["rss_after_mb"] = rss0 / 1024, server.rss_kb() / 1024
     print(f"  {server.name:9} {path:12} {res['rps']:>9.0f} req/s p50 {res['p50_ms']:.2f} ms p99 {res['p99_ms']:.2f} ms "
           f"cpu {res['cpu_us_per_req']:.1f} us/req bad {res['body_bad']} non2xx {res['non_2xx']}", file=sys.stderr)
@@ -148,12 +192,107 @@ def session_count(db):
     return n
 
 
+def during_login_flood(server, cookie, login_body, args, store=None):
+    """Logged-in page views while a flood of correct logins runs: hashing must not starve pages."""
+    flood = subprocess.Popen(boosted(["wrk", "-t", "1", "-c", "32", "-d", f"{args.duration + 2}s", "-s", BENCH / "check.lua",
+                                      server.base + "/api/login"], LOAD_CPU),
+                             env={**os.environ, "METHOD": "POST", "BODY": login_body, "THREADS": "1", "ORIGIN": server.base},
+                             stdout=subprocess.DEVNULL)
+    time.sleep(1)  # let the flood saturate the server before measuring under it
+    res = measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, warmup=False, store=store)
+    flood.wait()
+    return res
+
+
+STORES = [
+    # (label, users database, session store, process name of the store's server)
+    ("SQLite", "sqlite", "", None),
+    ("Redis sessions, users in SQLite", "sqlite", "redis", "redis-server"),
+    ("PostgreSQL (users and sessions)", "postgres", "", "postgres"),
+]
+
+
+def store_runs(binary, base_config, base_env, work, args, login_body):
+    """The store as a dimension: the anonymous, logged-in and login-flood scenarios for each
+    store this project's machines run, one after the other on one build; then two instances on
+    one PostgreSQL (on two cores this shows what a second instance costs the shared store per
+    request, not a throughput gain)."""
+    out = {}
+    tag = f"latchkey_bench_{os.getpid()}"
+    # Instances sharing a store must share one secret (64 random bytes, base64).
+    base_env = {**base_env, "LATCHKEY_SESSION_KEY": base64.b64encode(os.urandom(64)).decode()}
+    for label, users, sessions, store_proc in STORES:
+        config = base_config
+        env = dict(base_env)
+        if users == "postgres":
+            psql(f"DROP DATABASE IF EXISTS {tag} WITH (FORCE)")
+            psql(f"CREATE DATABASE {tag}")
+            env["DATABASE_URL"] = f"{PG}/{tag}"
+        else:
+            env["DATABASE_URL"] = f"sqlite://{work / (tag + '.db')}"
+            (work / (tag + ".db")).unlink(missing_ok=True)
+        if sessions == "redis":
+            config = config.replace('store = ""', f'store = "{REDIS}/?key_prefix={tag}:"')
+        cfg = work / f"stores-{len(out)}.toml"
+        cfg.write_text(config)
+        env["LATCHKEY_CONFIG"] = str(cfg)
+        for name in ("user1", "user2"):
+            subprocess.run([binary, "user", "add", name], input=LK_PASSWORD + "\n", text=True,
+                           env={**os.environ, **env}, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        try:
+            server = Server(f"lk-{users}{'+' + sessions if sessions else ''}", [binary], env=env)
+            cookie = login(server.base, server.base, "user1")
+            m = out[label] = {}
+            m["anon_get"] = measure(server, "/", {"EXPECT": 'name="password"'}, args, store=store_proc)
+            m["user_get"] = measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, store=store_proc)
+            m["user_get_during_login_flood"] = during_login_flood(server, cookie, login_body, args, store=store_proc)
+            server.stop()
+            if users == "postgres":
+                m["two_instances"] = two_instances(binary, env, args, cookie)
+        finally:
+            if users == "postgres":
+                psql(f"DROP DATABASE IF EXISTS {tag} WITH (FORCE)")
+            if sessions == "redis":
+                subprocess.run(["sh", "-c", f"redis-cli --scan --pattern '{tag}:*' | xargs -r redis-cli DEL"],
+                               check=True, capture_output=True)
+    return out
+
+
+def two_instances(binary, env, args, cookie):
+    """Two instances on one PostgreSQL, both on the server core, each driven by its own half of
+    the connections: the PostgreSQL CPU per request with a second instance against one."""
+    servers = [Server(f"pg-instance-{i}", [binary], env=env) for i in (0, 1)]
+    half = max(args.connections // 2, 1)
+    for s in servers:
+        wrk(s.base, "/", args.warmup, half, {"COOKIE": cookie, "EXPECT": "Welcome, "})
+    cpu0 = [s.cpu_ticks() for s in servers]
+    store0 = store_ticks("postgres")
+    runs = [subprocess.Popen(boosted(["wrk", "-t", "1", "-c", str(half), "-d", f"{args.duration}s", "--latency",
+                                      "-s", BENCH / "check.lua", s.base + "/"], LOAD_CPU),
+                             env={**os.environ, "THREADS": "1", "COOKIE": cookie, "EXPECT": "Welcome, "},
+                             stdout=subprocess.PIPE, text=True) for s in servers]
+    outs = [p.communicate()[0] for p in runs]
+    store1 = store_ticks("postgres")
+    cpu1 = [s.cpu_ticks() for s in servers]
+    for s in servers:
+        s.stop()
+    requests = sum(int(re.search(r"(\d+) requests in", o).group(1)) for o in outs)
+    bad = sum(int(re.search(r"CHECK ok=\d+ bad=(\d+)", o).group(1)) for o in outs)
+    return {"rps": sum(float(re.search(r"Requests/sec:\s+([\d.]+)", o).group(1)) for o in outs),
+            "requests": requests, "body_bad": bad,
+            "p99_ms": max(int(re.search(r"LATENCY p50=\d+ p99=(\d+)", o).group(1)) for o in outs) / 1000,
+            "cpu_us_per_req": sum(b - a for a, b in zip(cpu0, cpu1)) / TICK * 1e6 / max(requests, 1),
+            "store_cpu_us_per_req": (store1 - store0) / TICK * 1e6 / max(requests, 1)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--stores-only", action="store_true",
+                    help="only the store comparison, merged into the existing bench/results.json")
     ap.add_argument("--peer", default=str(ROOT.parent / "shared/peers/express-session-tutorial"))
     ap.add_argument("--baseline", help="a saved earlier release build (DIR/latchkey, DIR/hash.txt, DIR/site, "
                     "optionally DIR/Leptos.toml): "
@@ -163,7 +302,7 @@ def main():
     args = ap.parse_args()
 
     if not args.skip_build:
-        sh(["cargo", "leptos", "build", "--release", "--precompress"], cwd=ROOT)
+        sh(["cargo", "leptos", "build", "--release", "--precompress", "--split"], cwd=ROOT)
         sh(["cargo", "build", "--release", "--example", "bare", "--features", "ssr"], cwd=ROOT)
 
     work = Path(tempfile.mkdtemp(prefix="latchkey-bench-"))
@@ -187,12 +326,20 @@ def main():
     for name in ("user1", "user2"):
         subprocess.run([binary, "user", "add", name], input=LK_PASSWORD + "\n", text=True, env={**os.environ, **env}, cwd=ROOT, check=True)
 
+    login_body = f"username=user2&password={LK_PASSWORD}"
+    if args.stores_only:
+        results = json.loads((BENCH / "results.json").read_text())
+        results["stores"] = store_runs(binary, config, env, work, args, login_body)
+        results["stores_date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        shutil.rmtree(work, ignore_errors=True)
+        return
+
     results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
                "connections": args.connections, "duration_s": args.duration, "servers": {}}
     if args.baseline:
         results["baseline_comparison"] = compare(Path(args.baseline), binary, env, work, args)
         results["baseline_comparison"]["baseline_cookie"] = args.baseline_cookie
-    login_body = f"username=user2&password={LK_PASSWORD}"
     peer_login_body = "username=user1&password=mypassword"  # the tutorial's hard-coded login
 
     # --- latchkey -------------------------------------------------------------------------
@@ -216,18 +363,17 @@ def main():
     cookies_file = work / "latchkey-cookies.txt"
     cookies_file.write_text("\n".join(seed_sessions(db, 300_000)) + "\n")
     r["logout"] = measure(lk, "/api/logout", {"METHOD": "POST", "COOKIE_FILE": str(cookies_file), "EXPECT_STATUS": "200", "ORIGIN": lk.base}, args, warmup=False)
-    # Login flood and page views at once: hashing must not starve pages.
-    flood = subprocess.Popen(boosted(["wrk", "-t", "1", "-c", "32", "-d", f"{args.duration + 2}s", "-s", BENCH / "check.lua",
-                                      lk.base + "/api/login"], LOAD_CPU),
-                             env={**os.environ, "METHOD": "POST", "BODY": login_body, "THREADS": "1", "ORIGIN": lk.base},
-                             stdout=subprocess.DEVNULL)
-    time.sleep(1)  # let the flood saturate the server before measuring under it
-    r["user_get_during_login_flood"] = measure(lk, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, warmup=False)
-    flood.wait()
+    r["user_get_during_login_flood"] = during_login_flood(lk, cookie, login_body, args)
     r["rss_after_login_flood_mb"] = lk.rss_kb() / 1024
     hydration = subprocess.run(["node", BENCH / "hydration.cjs", lk.base + "/", "15"], capture_output=True, text=True, check=True)
     results["hydration_ms"] = json.loads(hydration.stdout)
+    # What each page's cold load fetches of the front end (the login page's is the budget).
+    pages = subprocess.run(["node", BENCH / "pages.cjs", lk.base, cookie], capture_output=True, text=True, check=True)
+    results["pages"] = json.loads(pages.stdout)
     lk.stop()
+
+    # --- the store as a dimension ---------------------------------------------------------
+    results["stores"] = store_runs(binary, config, env, work, args, login_body)
 
     # --- bare axum ------------------------------------------------------------------------
     bare = Server("bare", [ROOT / "target/release/examples/bare"])

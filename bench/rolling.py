@@ -20,25 +20,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench import BENCH, LK_PASSWORD, LOAD_CPU, ROOT, Server, boosted, free_port, wrk_one  # noqa: E402
-
-PG = "postgres://postgres@127.0.0.1:5432"
-
-
-def psql(sql):
-    subprocess.run(["psql", f"{PG}/test", "-qc", sql], check=True, capture_output=True)
-
-
-def login(base, origin, user):
-    req = urllib.request.Request(base + "/api/login", method="POST",
-                                 data=f"username={user}&password={LK_PASSWORD}".encode(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": origin,
-                                          "Accept": "application/json"})
-    with urllib.request.urlopen(req) as res:
-        cookies = [c.split(";")[0] for c in res.headers.get_all("Set-Cookie")]
-    # (The device cookie comes too.)
-    return next(c for c in cookies if "latchkey_session=" in c)
-
+from bench import BENCH, LK_PASSWORD, LOAD_CPU, PG, ROOT, Server, boosted, free_port, login, psql, wrk_one  # noqa: E402
 
 def logged_in(base, cookie):
     req = urllib.request.Request(base + "/", headers={"Cookie": cookie})

@@ -59,7 +59,7 @@ fn Unavailable(error: AppError) -> impl IntoView {
 /// password change's error. The list is read again after every change made here, when another
 /// tab reports a login or logout, and when this tab becomes visible again; a revoked current
 /// session leaves "not logged in".
-#[island]
+#[island(lazy)]
 fn SessionsPanel(
     sessions: Result<Vec<SessionSummary>, AppError>,
     failed: Option<AppError>,

@@ -5,9 +5,13 @@
 //! databases accept, and run through [`on_db!`], which numbers them for PostgreSQL and bounds
 //! every PostgreSQL operation by the database's deadline (`[database] timeout-ms`).
 
+mod batched;
+mod pg_reader;
 mod reader;
 pub mod scratch;
 
+pub use batched::Batched;
+pub use pg_reader::{PgReadError, PgReader};
 pub use reader::{SessionRow, SqliteReader};
 
 use crate::config::urls::{is_postgres, redact};
@@ -28,6 +32,8 @@ pub enum DbError {
     Open { url: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot open the read connections to {url:?}: {source}")]
+    Reader { url: String, source: PgReadError },
 }
 
 /// Runs `$run` with `$sql` (written with `?` parameters) in `$db`'s dialect and `$pool` bound
@@ -59,13 +65,14 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// An open database: its pool, the deadline of each remote operation, and (SQLite files) a
-/// same-thread reader for the per-request lookups.
+/// An open database: its pool, the deadline of each remote operation, and a reader for the
+/// per-request lookups (SQLite files: on the calling thread; PostgreSQL: pipelined).
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: Pool,
     deadline: Duration,
     reader: Option<Arc<SqliteReader>>,
+    pg_reader: Option<Arc<PgReader>>,
 }
 
 impl Database {
@@ -88,6 +95,11 @@ impl Database {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(deadline)
+            // sqlx pings every idle connection before handing it out by default: a second
+            // round trip per query, which measured as most of a logged-in page's CPU on this
+            // path (BENCHMARKS.md). A connection that died while idle fails its one query
+            // instead (→ 503) and is dropped from the pool.
+            .test_before_acquire(false)
             .connect(url)
             .await
             .map_err(|source| DbError::Open {
@@ -95,10 +107,20 @@ impl Database {
                 source,
             })?;
         migrate(sqlx::migrate!("migrations/postgres"), &pool).await?;
+        // One pipelined connection per core this process runs on, and at least two, so that
+        // the server can work on two of our queries at once.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pg_reader = PgReader::connect(url, cores.max(2), deadline)
+            .await
+            .map_err(|source| DbError::Reader {
+                url: redact(url),
+                source,
+            })?;
         Ok(Self {
             pool: Pool::Postgres(pool),
             deadline,
             reader: None,
+            pg_reader: Some(Arc::new(pg_reader)),
         })
     }
 
@@ -109,6 +131,11 @@ impl Database {
     /// SQLite files: reads on the calling thread (see [`SqliteReader`]).
     pub fn reader(&self) -> Option<&SqliteReader> {
         self.reader.as_deref()
+    }
+
+    /// PostgreSQL: pipelined reads (see [`PgReader`]).
+    pub fn pg_reader(&self) -> Option<&PgReader> {
+        self.pg_reader.as_deref()
     }
 
     /// The budget of one operation.
@@ -216,6 +243,7 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<Database, DbError> {
         pool: Pool::Sqlite(pool),
         deadline: config.timeout,
         reader: SqliteReader::new(&path).map(Arc::new),
+        pg_reader: None,
     })
 }
 

@@ -90,7 +90,7 @@ impl AnyStore {
                 let db =
                     Database::connect_postgres(url, database.max_connections, database.timeout)
                         .await?;
-                Self::Sql(Arc::new(SqlStore::new(db, clock)))
+                Self::Sql(Arc::new(SqlStore::sessions_only(db, clock)))
             }
             StoreKind::Redis(target) => Self::Redis(Arc::new(
                 RedisStore::connect(target, clock, database.timeout)

@@ -18,9 +18,10 @@
 use super::record::{self, backend, hex, id_hash, unhex, SessionIndex, StoreError, StoredSession};
 use crate::clock::SharedClock;
 use crate::config::RedisUrl;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use crate::db::Batched;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::Script;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -35,9 +36,58 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(400);
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
+    /// The page views' reads (plain TCP servers; others read through `conn`).
+    reader: Option<Arc<Reader>>,
     prefix: Arc<str>,
     clock: SharedClock,
     deadline: Duration,
+}
+
+/// A multiplexed connection for the read every logged-in page makes, whose driver task latchkey
+/// spawns itself, batched ([`Batched`]): the connection manager's driver writes each command
+/// on its own, one system call and one wake-up of Redis per page. Reconnects on the next read
+/// after any failure.
+struct Reader {
+    host: String,
+    port: u16,
+    settings: redis::RedisConnectionInfo,
+    conn: Mutex<Option<MultiplexedConnection>>,
+}
+
+impl Reader {
+    fn new(client: &redis::Client) -> Option<Self> {
+        let info = client.get_connection_info();
+        let redis::ConnectionAddr::Tcp(host, port) = info.addr() else {
+            return None;
+        };
+        Some(Self {
+            host: host.clone(),
+            port: *port,
+            settings: info.redis_settings().clone(),
+            conn: Mutex::new(None),
+        })
+    }
+
+    async fn conn(&self) -> redis::RedisResult<MultiplexedConnection> {
+        if let Some(conn) = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(conn);
+        }
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await?;
+        stream.set_nodelay(true)?;
+        // No response timeout here: the store bounds each whole operation.
+        let config = redis::AsyncConnectionConfig::new().set_response_timeout(None);
+        let (conn, driver) =
+            MultiplexedConnection::new_with_config(&self.settings, stream, config).await?;
+        tokio::spawn(Batched::new(driver));
+        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// After a failure: the next read opens a fresh connection (dropping this one's last
+    /// handle ends its driver).
+    fn reset(&self) {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -87,9 +137,11 @@ impl RedisStore {
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_min_delay(RECONNECT_MIN_DELAY)
             .set_max_delay(RECONNECT_MAX_DELAY);
+        let reader = Reader::new(&client).map(Arc::new);
         let conn = bounded(deadline, ConnectionManager::new_with_config(client, config)).await?;
         let store = Self {
             conn,
+            reader,
             prefix: target.key_prefix.as_str().into(),
             clock,
             deadline,
@@ -202,17 +254,27 @@ impl SessionStore for RedisStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let key = self.session_key(&hex(&id_hash(id)));
-        let mut conn = self.conn.clone();
-        let (data, exp): (Option<Vec<u8>>, Option<i64>) = self
-            .bounded(
-                redis::cmd("HMGET")
-                    .arg(&key)
-                    .arg("data")
-                    .arg("exp")
-                    .query_async(&mut conn),
-            )
-            .await
-            .map_err(backend)?;
+        let mut command = redis::cmd("HMGET");
+        command.arg(&key).arg("data").arg("exp");
+        let found: Result<(Option<Vec<u8>>, Option<i64>), StoreError> = match &self.reader {
+            Some(reader) => {
+                let read = self
+                    .bounded(async {
+                        let mut conn = reader.conn().await?;
+                        command.query_async(&mut conn).await
+                    })
+                    .await;
+                if read.is_err() {
+                    reader.reset();
+                }
+                read
+            }
+            None => {
+                let mut conn = self.conn.clone();
+                self.bounded(command.query_async(&mut conn)).await
+            }
+        };
+        let (data, exp) = found.map_err(backend)?;
         let (Some(data), Some(exp)) = (data, exp) else {
             return Ok(None);
         };

@@ -8,6 +8,7 @@ use super::record::{
 };
 use crate::clock::SharedClock;
 use crate::db::{on_db, Database};
+use std::sync::LazyLock;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -18,8 +19,9 @@ const INSERT: &str = "INSERT INTO sessions (id_hash, user_id, data, expires_at, 
 const UPDATE: &str = "UPDATE sessions SET user_id = ?, data = ?, expires_at = ? \
                       WHERE id_hash = ? AND expires_at > ?";
 const LOAD: &str = "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?";
-/// LOAD plus the user's current password version (see [`super::PASSWORD_VERSION_NOW`]); used
-/// by the same-thread SQLite reader, whose database always holds the users table.
+/// LOAD plus the user's current password version (see [`super::PASSWORD_VERSION_NOW`]), for a
+/// store in the users' own database: what every logged-in page needs, in one statement (one
+/// round trip on PostgreSQL, one read transaction on SQLite).
 const LOAD_WITH_PASSWORD_VERSION: &str = "SELECT s.data, s.expires_at, \
      (SELECT password_version FROM users WHERE id = s.user_id) \
      FROM sessions s WHERE s.id_hash = ? AND s.expires_at > ?";
@@ -38,11 +40,26 @@ const DELETE_EXPIRED: &str = "DELETE FROM sessions WHERE expires_at <= ?";
 pub struct SqlStore {
     db: Database,
     clock: SharedClock,
+    /// Whether `db` is the users' database (then a load also reads the password version).
+    users_here: bool,
 }
 
 impl SqlStore {
+    /// Sessions in the users' own database (the default).
     pub fn new(db: Database, clock: SharedClock) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            users_here: true,
+        }
+    }
+
+    /// Sessions in a database of their own (its users table, if any, is not the users').
+    pub fn sessions_only(db: Database, clock: SharedClock) -> Self {
+        Self {
+            users_here: false,
+            ..Self::new(db, clock)
+        }
     }
 
     /// `sqlite` or `postgres` (a metrics label).
@@ -102,30 +119,82 @@ impl SessionStore for SqlStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let hash = id_hash(id);
+        let now = self.now();
+        if !self.users_here {
+            if let Some(reader) = self.db.pg_reader() {
+                static SQL: LazyLock<String> = LazyLock::new(|| crate::db::numbered(LOAD));
+                let found = reader
+                    .query_opt(&SQL, &[&&hash[..], &now])
+                    .await
+                    .map_err(backend)?;
+                return found
+                    .map(|r| {
+                        let data: Vec<u8> = r.try_get(0).map_err(backend)?;
+                        record::decode(id, &data, r.try_get(1).map_err(backend)?)
+                    })
+                    .transpose();
+            }
+            let row: Option<(Vec<u8>, i64)> =
+                on_db!(&self.db, LOAD, |sql, pool| sqlx::query_as(sql)
+                    .bind(&hash[..])
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await)
+                .map_err(backend)?;
+            return row
+                .map(|(data, expires_at)| record::decode(id, &data, expires_at))
+                .transpose();
+        }
+        let mut row = None;
         if let Some(reader) = self.db.reader() {
-            match reader.session(LOAD_WITH_PASSWORD_VERSION, &id_hash(id), self.now()) {
-                Ok(None) => return Ok(None),
-                Ok(Some((data, expires_at, version))) => {
-                    // Carried for this request only; `record::encode` never writes it.
-                    let mut record = record::decode(id, &data, expires_at)?;
-                    record
-                        .data
-                        .insert(PASSWORD_VERSION_NOW.to_owned(), version.into());
-                    return Ok(Some(record));
-                }
+            match reader.session(LOAD_WITH_PASSWORD_VERSION, &hash, now) {
+                Ok(found) => row = Some(found),
                 Err(err) => {
                     tracing::debug!(error = %err, "same-thread read failed; using the pool")
                 }
             }
         }
-        let row: Option<(Vec<u8>, i64)> = on_db!(&self.db, LOAD, |sql, pool| sqlx::query_as(sql)
-            .bind(&id_hash(id)[..])
-            .bind(self.now())
-            .fetch_optional(pool)
-            .await)
-        .map_err(backend)?;
-        row.map(|(data, expires_at)| record::decode(id, &data, expires_at))
-            .transpose()
+        if let Some(reader) = self.db.pg_reader() {
+            static SQL: LazyLock<String> =
+                LazyLock::new(|| crate::db::numbered(LOAD_WITH_PASSWORD_VERSION));
+            let found = reader
+                .query_opt(&SQL, &[&&hash[..], &now])
+                .await
+                .map_err(backend)?;
+            row = Some(
+                found
+                    .map(|r| {
+                        Ok::<_, tokio_postgres::Error>((
+                            r.try_get(0)?,
+                            r.try_get(1)?,
+                            r.try_get(2)?,
+                        ))
+                    })
+                    .transpose()
+                    .map_err(backend)?,
+            );
+        }
+        let row = match row {
+            Some(row) => row,
+            None => on_db!(&self.db, LOAD_WITH_PASSWORD_VERSION, |sql, pool| {
+                sqlx::query_as(sql)
+                    .bind(&hash[..])
+                    .bind(now)
+                    .fetch_optional(pool)
+                    .await
+            })
+            .map_err(backend)?,
+        };
+        let Some((data, expires_at, version)) = row else {
+            return Ok(None);
+        };
+        // Carried for this request only; `record::encode` never writes it.
+        let mut record = record::decode(id, &data, expires_at)?;
+        record
+            .data
+            .insert(PASSWORD_VERSION_NOW.to_owned(), version.into());
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

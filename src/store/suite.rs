@@ -245,30 +245,82 @@ store_suite!(sqlite_store, crate::store::suite::sqlite);
 store_suite!(postgres_store, crate::store::suite::postgres);
 store_suite!(redis_store, crate::store::suite::redis);
 
-/// SQLite (the users database) reads the user's password version in the session's own query;
-/// the value lives in the loaded record only and is never written back.
-#[tokio::test]
-async fn sqlite_loads_the_password_version_with_the_session_and_never_stores_it() {
-    use tower_sessions::SessionStore;
-    let f = sqlite().await;
-    let Some(Pool::Sqlite(pool)) = f.db.as_ref().map(|d| d.db.pool()) else {
-        unreachable!()
-    };
-    sqlx::query("UPDATE users SET password_version = 3 WHERE id = 7")
-        .execute(pool)
-        .await
-        .unwrap();
-    let mut r = record(3600, Some(7));
-    f.store.create(&mut r).await.unwrap();
-    let loaded = f.store.load(&r.id).await.unwrap().unwrap();
-    assert_eq!(loaded.data[crate::store::PASSWORD_VERSION_NOW], 3);
+/// A store in the users' own database reads the user's password version in the session's own
+/// statement (SQLite: the same-thread reader; PostgreSQL: one round trip); the value lives in
+/// the loaded record only and is never written back.
+macro_rules! password_version_suite {
+    ($name:ident, $fixture:path) => {
+        #[tokio::test]
+        async fn $name() {
+            use tower_sessions::SessionStore;
+            let f = $fixture().await;
+            let db = f.db.as_ref().unwrap().db.clone();
+            set_password_version(&db, 7, 3).await;
+            let mut r = record(3600, Some(7));
+            f.store.create(&mut r).await.unwrap();
+            let loaded = f.store.load(&r.id).await.unwrap().unwrap();
+            assert_eq!(loaded.data[crate::store::PASSWORD_VERSION_NOW], 3);
 
-    f.store.save(&loaded).await.unwrap();
-    let raw: Vec<u8> = sqlx::query_scalar("SELECT data FROM sessions")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let stored: HashMap<String, serde_json::Value> = serde_json::from_slice(&raw).unwrap();
-    assert_eq!(stored, r.data);
-    f.finish().await;
+            f.store.save(&loaded).await.unwrap();
+            let raw: Vec<u8> = crate::db::on_db!(&db, "SELECT data FROM sessions", |sql, pool| {
+                sqlx::query_scalar(sql).fetch_one(pool).await
+            })
+            .unwrap();
+            let stored: HashMap<String, serde_json::Value> = serde_json::from_slice(&raw).unwrap();
+            assert_eq!(stored, r.data);
+
+            f.finish().await;
+        }
+    };
+}
+
+password_version_suite!(
+    sqlite_loads_the_password_version_with_the_session,
+    crate::store::suite::sqlite
+);
+password_version_suite!(
+    postgres_loads_the_password_version_with_the_session,
+    crate::store::suite::postgres
+);
+
+/// Sessions in a PostgreSQL database of their own: its (empty) users table is not the users',
+/// so a load reads no version there (the caller asks the users' database).
+#[tokio::test]
+async fn a_sessions_only_database_reads_no_password_version() {
+    use tower_sessions::SessionStore;
+    let db = TestDb::postgres().await;
+    let store = SqlStore::sessions_only(db.db.clone(), Arc::new(SystemClock));
+    let mut r = record(3600, Some(7));
+    store.create(&mut r).await.unwrap();
+    let loaded = store.load(&r.id).await.unwrap().unwrap();
+    assert!(!loaded.data.contains_key(crate::store::PASSWORD_VERSION_NOW));
+    db.finish().await;
+}
+
+/// Creates user `id` if missing (PostgreSQL's sessions have no foreign key, so the suite's
+/// users exist only in SQLite) and sets its password version.
+async fn set_password_version(db: &crate::db::Database, id: i64, version: i64) {
+    crate::db::on_db!(
+        db,
+        "INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0) \
+         ON CONFLICT (id) DO NOTHING",
+        |sql, pool| sqlx::query(sql)
+            .bind(id)
+            .bind(format!("user{id}"))
+            .execute(pool)
+            .await
+            .map(|_| ())
+    )
+    .unwrap();
+    crate::db::on_db!(
+        db,
+        "UPDATE users SET password_version = ? WHERE id = ?",
+        |sql, pool| sqlx::query(sql)
+            .bind(version)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    )
+    .unwrap();
 }

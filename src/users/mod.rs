@@ -91,6 +91,18 @@ pub async fn password_version(db: &Database, id: i64) -> Result<Option<i64>, sql
             Err(err) => tracing::debug!(error = %err, "same-thread read failed; using the pool"),
         }
     }
+    if let Some(reader) = db.pg_reader() {
+        static SQL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| crate::db::numbered(PASSWORD_VERSION));
+        let row = reader
+            .query_opt(&SQL, &[&id])
+            .await
+            .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?;
+        return row
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)));
+    }
     on_db!(db, PASSWORD_VERSION, |sql, pool| sqlx::query_scalar(sql)
         .bind(id)
         .fetch_optional(pool)

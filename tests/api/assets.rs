@@ -19,18 +19,33 @@ async fn cache_control(app: &Site, path: &str) -> String {
     res.headers()[CACHE_CONTROL].to_str().unwrap().to_owned()
 }
 
+/// What cargo-leptos puts in a file name: the MD5 of the content, unpadded base64url.
+fn content_hash(content: &[u8]) -> String {
+    use base64::Engine;
+    use md5::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(md5::Md5::digest(content))
+}
+
 #[tokio::test]
-async fn hashed_front_end_files_are_cached_for_a_year() {
+async fn files_named_by_their_content_are_cached_for_a_year_and_no_others() {
     // A release layout: the binary with cargo-leptos's hash.txt beside it.
     let dir = tempfile::tempdir().unwrap();
     let binary = dir.path().join("latchkey");
     std::fs::copy(bin(), &binary).unwrap();
+    let css = content_hash(b"body { margin: 0 }");
+    // A split build rewrites the main JS after naming it: its name's hash is not its content's.
+    let js = content_hash(b"what the file held when it was named");
     std::fs::write(
         dir.path().join("hash.txt"),
-        "js: 1a2b\nwasm: 3c4d\ncss: 5e6f\n",
+        format!("js: {js}\nwasm: 3c4d\ncss: {css}\n"),
     )
     .unwrap();
-    let root = site(dir.path(), "latchkey.5e6f.css");
+    let root = site(dir.path(), &format!("latchkey.{css}.css"));
+    std::fs::write(
+        dir.path().join(format!("site/pkg/latchkey.{js}.js")),
+        "what it holds now",
+    )
+    .unwrap();
     let app = TestApp::spawn_with(Spawn {
         binary: Some(binary),
         vars: vec![("LEPTOS_SITE_ROOT", root)],
@@ -40,15 +55,19 @@ async fn hashed_front_end_files_are_cached_for_a_year() {
 
     let (_, _, html) = app.home(None).await;
     for name in [
-        "/pkg/latchkey.5e6f.css",
-        "latchkey.1a2b.js",
-        "latchkey.3c4d.wasm",
+        format!("/pkg/latchkey.{css}.css"),
+        format!("latchkey.{js}.js"),
+        "latchkey.3c4d.wasm".to_owned(),
     ] {
-        assert!(html.contains(name), "the page should link {name}: {html}");
+        assert!(html.contains(&name), "the page should link {name}: {html}");
     }
     assert_eq!(
-        cache_control(&app, "/pkg/latchkey.5e6f.css").await,
+        cache_control(&app, &format!("/pkg/latchkey.{css}.css")).await,
         "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        cache_control(&app, &format!("/pkg/latchkey.{js}.js")).await,
+        "no-cache"
     );
     // The page itself is never cached.
     let (_, headers, _) = app.home(None).await;
@@ -76,11 +95,10 @@ fn unprecompressed_site(dir: &std::path::Path) -> (String, Vec<u8>) {
     std::fs::create_dir_all(&pkg).unwrap();
     let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 7) as u8).collect();
     std::fs::write(pkg.join("latchkey.wasm"), &wasm).unwrap();
-    std::fs::write(
-        pkg.join("latchkey.d.ts"),
-        "export function hydrate(): void;",
-    )
-    .unwrap();
+    // A split build hashes them too (`latchkey.d.<hash>.ts`).
+    for name in ["latchkey.d.ts", "latchkey.d.QKYL56_BdJfad_tNXc09Zg.ts"] {
+        std::fs::write(pkg.join(name), "export function hydrate(): void;").unwrap();
+    }
     std::fs::write(pkg.join("latchkey.css"), "body { margin: 0 }").unwrap();
     let precompressed = b"not really brotli, but served as it is".to_vec();
     std::fs::write(pkg.join("latchkey.css.br"), &precompressed).unwrap();
@@ -132,6 +150,8 @@ async fn type_declarations_beside_the_front_end_are_not_served() {
         "/pkg/latchkey.d.ts",
         "/pkg/latchkey.d%2Ets",
         "/pkg/latchkey%2Ed%2ets",
+        "/pkg/latchkey.d.QKYL56_BdJfad_tNXc09Zg.ts",
+        "/pkg/latchkey.d.QKYL56_BdJfad_tNXc09Zg%2Ets",
     ] {
         let res = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
