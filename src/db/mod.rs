@@ -95,11 +95,6 @@ impl Database {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(deadline)
-            // sqlx pings every idle connection before handing it out by default: a second
-            // round trip per query, which measured as most of a logged-in page's CPU on this
-            // path (BENCHMARKS.md). A connection that died while idle fails its one query
-            // instead (→ 503) and is dropped from the pool.
-            .test_before_acquire(false)
             .connect(url)
             .await
             .map_err(|source| DbError::Open {
@@ -107,6 +102,9 @@ impl Database {
                 source,
             })?;
         migrate(sqlx::migrate!("migrations/postgres"), &pool).await?;
+        // sqlx's pool pings each connection before lending it (a second round trip, so that
+        // one that died while idle, e.g. across a server restart, fails no request): fine
+        // for writes and rare reads. The per-page reads go through the pipelined reader.
         // One pipelined connection per core this process runs on, and at least two, so that
         // the server can work on two of our queries at once.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
