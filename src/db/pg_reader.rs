@@ -10,7 +10,7 @@
 //! Statements are prepared once per connection. sqlx keeps everything else (writes,
 //! migrations, the rare reads).
 
-use super::Batched;
+use super::batched::Batched;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
