@@ -212,6 +212,19 @@ STORES = [
 ]
 
 
+def pin_store(name, cpus):
+    """Sets the CPU affinity of every process called `name` (and their threads); PostgreSQL's
+    new backends inherit the postmaster's."""
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                comm = (d / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == name:
+                subprocess.run(["taskset", "-a", "-p", "-c", cpus, d.name], capture_output=True)
+
+
 def store_runs(binary, base_config, base_env, work, args, login_body):
     """The store as a dimension: the anonymous, logged-in and login-flood scenarios for each
     store this project's machines run, one after the other on one build; then two instances on
@@ -221,41 +234,59 @@ def store_runs(binary, base_config, base_env, work, args, login_body):
     tag = f"latchkey_bench_{os.getpid()}"
     # Instances sharing a store must share one secret (64 random bytes, base64).
     base_env = {**base_env, "LATCHKEY_SESSION_KEY": base64.b64encode(os.urandom(64)).decode()}
-    for label, users, sessions, store_proc in STORES:
-        config = base_config
-        env = dict(base_env)
+    # The store servers stand for other machines: they run beside the load generator (CPU 1),
+    # not on the server's core, for the duration of these runs.
+    for name in ("postgres", "redis-server"):
+        pin_store(name, LOAD_CPU)
+    try:
+        for label, users, sessions, store_proc in STORES:
+            out[label] = one_store(binary, base_config, base_env, work, args, login_body, tag, users, sessions, store_proc)
+    finally:
+        for name in ("postgres", "redis-server"):
+            pin_store(name, f"0-{os.cpu_count() - 1}")
+    return out
+
+
+def one_store(binary, base_config, base_env, work, args, login_body, tag, users, sessions, store_proc):
+    """One store's three scenarios (and, for PostgreSQL, two instances), on a fresh database."""
+    config = base_config
+    env = dict(base_env)
+    if users == "postgres":
+        psql(f"DROP DATABASE IF EXISTS {tag} WITH (FORCE)")
+        psql(f"CREATE DATABASE {tag}")
+        env["DATABASE_URL"] = f"{PG}/{tag}"
+    else:
+        env["DATABASE_URL"] = f"sqlite://{work / (tag + '.db')}"
+        (work / (tag + ".db")).unlink(missing_ok=True)
+    if sessions == "redis":
+        config = config.replace('store = ""', f'store = "{REDIS}/?key_prefix={tag}:"')
+    cfg = work / f"stores-{users}-{sessions or 'same'}.toml"
+    cfg.write_text(config)
+    env["LATCHKEY_CONFIG"] = str(cfg)
+    for name in ("user1", "user2"):
+        subprocess.run([binary, "user", "add", name], input=LK_PASSWORD + "\n", text=True,
+                       env={**os.environ, **env}, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    server = None
+    try:
+        server = Server(f"lk-{users}{'+' + sessions if sessions else ''}", [binary], env=env)
+        cookie = login(server.base, server.base, "user1")
+        m = {}
+        m["anon_get"] = measure(server, "/", {"EXPECT": 'name="password"'}, args, store=store_proc)
+        m["user_get"] = measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, store=store_proc)
+        m["user_get_during_login_flood"] = during_login_flood(server, cookie, login_body, args, store=store_proc)
+        server.stop()
+        server = None
+        if users == "postgres":
+            m["two_instances"] = two_instances(binary, env, args, cookie)
+    finally:
+        if server:
+            server.stop()
         if users == "postgres":
             psql(f"DROP DATABASE IF EXISTS {tag} WITH (FORCE)")
-            psql(f"CREATE DATABASE {tag}")
-            env["DATABASE_URL"] = f"{PG}/{tag}"
-        else:
-            env["DATABASE_URL"] = f"sqlite://{work / (tag + '.db')}"
-            (work / (tag + ".db")).unlink(missing_ok=True)
         if sessions == "redis":
-            config = config.replace('store = ""', f'store = "{REDIS}/?key_prefix={tag}:"')
-        cfg = work / f"stores-{len(out)}.toml"
-        cfg.write_text(config)
-        env["LATCHKEY_CONFIG"] = str(cfg)
-        for name in ("user1", "user2"):
-            subprocess.run([binary, "user", "add", name], input=LK_PASSWORD + "\n", text=True,
-                           env={**os.environ, **env}, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        try:
-            server = Server(f"lk-{users}{'+' + sessions if sessions else ''}", [binary], env=env)
-            cookie = login(server.base, server.base, "user1")
-            m = out[label] = {}
-            m["anon_get"] = measure(server, "/", {"EXPECT": 'name="password"'}, args, store=store_proc)
-            m["user_get"] = measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, store=store_proc)
-            m["user_get_during_login_flood"] = during_login_flood(server, cookie, login_body, args, store=store_proc)
-            server.stop()
-            if users == "postgres":
-                m["two_instances"] = two_instances(binary, env, args, cookie)
-        finally:
-            if users == "postgres":
-                psql(f"DROP DATABASE IF EXISTS {tag} WITH (FORCE)")
-            if sessions == "redis":
-                subprocess.run(["sh", "-c", f"redis-cli --scan --pattern '{tag}:*' | xargs -r redis-cli DEL"],
-                               check=True, capture_output=True)
-    return out
+            subprocess.run(["sh", "-c", f"redis-cli --scan --pattern '{tag}:*' | xargs -r redis-cli DEL"],
+                           check=True, capture_output=True)
+    return m
 
 
 def two_instances(binary, env, args, cookie):
