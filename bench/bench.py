@@ -198,10 +198,11 @@ def during_login_flood(server, cookie, login_body, args, store=None):
                                       server.base + "/api/login"], LOAD_CPU),
                              env={**os.environ, "METHOD": "POST", "BODY": login_body, "THREADS": "1", "ORIGIN": server.base},
                              stdout=subprocess.DEVNULL)
-    time.sleep(1)  # let the flood saturate the server before measuring under it
-    res = measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, warmup=False, store=store)
-    flood.wait()
-    return res
+    try:
+        time.sleep(1)  # let the flood saturate the server before measuring under it
+        return measure(server, "/", {"COOKIE": cookie, "EXPECT": "Welcome, "}, args, warmup=False, store=store)
+    finally:
+        flood.wait(args.duration + 30)
 
 
 STORES = [
@@ -213,16 +214,27 @@ STORES = [
 
 
 def pin_store(name, cpus):
-    """Sets the CPU affinity of every process called `name` (and their threads); PostgreSQL's
-    new backends inherit the postmaster's."""
+    """Sets the CPU affinity of every process called `name` (and their threads; PostgreSQL's
+    new backends inherit the postmaster's) to `cpus` (a CPU list, or a {pid: set} of masks to
+    restore); returns what each had before."""
+    before = {}
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                comm = (d / "comm").read_text().strip()
+                if (d / "comm").read_text().strip() != name:
+                    continue
+                pid = int(d.name)
+                before[pid] = os.sched_getaffinity(pid)
             except OSError:
                 continue
-            if comm == name:
-                subprocess.run(["taskset", "-a", "-p", "-c", cpus, d.name], capture_output=True)
+            mask = cpus.get(pid) if isinstance(cpus, dict) else cpus
+            if mask is None:
+                continue
+            cpu_list = mask if isinstance(mask, str) else ",".join(map(str, sorted(mask)))
+            done = subprocess.run(["taskset", "-a", "-p", "-c", cpu_list, d.name], capture_output=True, text=True)
+            if done.returncode != 0:
+                print(f"  warning: cannot pin {name} ({pid}): {done.stderr.strip()}", file=sys.stderr)
+    return before
 
 
 def store_runs(binary, base_config, base_env, work, args, login_body):
@@ -236,14 +248,14 @@ def store_runs(binary, base_config, base_env, work, args, login_body):
     base_env = {**base_env, "LATCHKEY_SESSION_KEY": base64.b64encode(os.urandom(64)).decode()}
     # The store servers stand for other machines: they run beside the load generator (CPU 1),
     # not on the server's core, for the duration of these runs.
-    for name in ("postgres", "redis-server"):
-        pin_store(name, LOAD_CPU)
+    saved = {name: pin_store(name, LOAD_CPU) for name in ("postgres", "redis-server")}
     try:
         for label, users, sessions, store_proc in STORES:
             out[label] = one_store(binary, base_config, base_env, work, args, login_body, tag, users, sessions, store_proc)
     finally:
-        for name in ("postgres", "redis-server"):
-            pin_store(name, f"0-{os.cpu_count() - 1}")
+        for name, masks in saved.items():
+            # (Backends started meanwhile inherited the pinned mask and end with their connections.)
+            pin_store(name, masks)
     return out
 
 
@@ -292,21 +304,25 @@ def one_store(binary, base_config, base_env, work, args, login_body, tag, users,
 def two_instances(binary, env, args, cookie):
     """Two instances on one PostgreSQL, both on the server core, each driven by its own half of
     the connections: the PostgreSQL CPU per request with a second instance against one."""
-    servers = [Server(f"pg-instance-{i}", [binary], env=env) for i in (0, 1)]
-    half = max(args.connections // 2, 1)
-    for s in servers:
-        wrk(s.base, "/", args.warmup, half, {"COOKIE": cookie, "EXPECT": "Welcome, "})
-    cpu0 = [s.cpu_ticks() for s in servers]
-    store0 = store_ticks("postgres")
-    runs = [subprocess.Popen(boosted(["wrk", "-t", "1", "-c", str(half), "-d", f"{args.duration}s", "--latency",
-                                      "-s", BENCH / "check.lua", s.base + "/"], LOAD_CPU),
-                             env={**os.environ, "THREADS": "1", "COOKIE": cookie, "EXPECT": "Welcome, "},
-                             stdout=subprocess.PIPE, text=True) for s in servers]
-    outs = [p.communicate()[0] for p in runs]
-    store1 = store_ticks("postgres")
-    cpu1 = [s.cpu_ticks() for s in servers]
-    for s in servers:
-        s.stop()
+    servers = []
+    try:
+        for i in (0, 1):
+            servers.append(Server(f"pg-instance-{i}", [binary], env=env))
+        half = max(args.connections // 2, 1)
+        for s in servers:
+            wrk(s.base, "/", args.warmup, half, {"COOKIE": cookie, "EXPECT": "Welcome, "})
+        cpu0 = [s.cpu_ticks() for s in servers]
+        store0 = store_ticks("postgres")
+        runs = [subprocess.Popen(boosted(["wrk", "-t", "1", "-c", str(half), "-d", f"{args.duration}s", "--latency",
+                                          "-s", BENCH / "check.lua", s.base + "/"], LOAD_CPU),
+                                 env={**os.environ, "THREADS": "1", "COOKIE": cookie, "EXPECT": "Welcome, "},
+                                 stdout=subprocess.PIPE, text=True) for s in servers]
+        outs = [p.communicate(timeout=args.duration + 30)[0] for p in runs]
+        store1 = store_ticks("postgres")
+        cpu1 = [s.cpu_ticks() for s in servers]
+    finally:
+        for s in servers:
+            s.stop()
     requests = sum(int(re.search(r"(\d+) requests in", o).group(1)) for o in outs)
     bad = sum(int(re.search(r"CHECK ok=\d+ bad=(\d+)", o).group(1)) for o in outs)
     return {"rps": sum(float(re.search(r"Requests/sec:\s+([\d.]+)", o).group(1)) for o in outs),
@@ -362,6 +378,7 @@ def main():
         results = json.loads((BENCH / "results.json").read_text())
         results["stores"] = store_runs(binary, config, env, work, args, login_body)
         results["stores_date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        results["stores_connections"] = args.connections
         (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         shutil.rmtree(work, ignore_errors=True)
         return
@@ -405,6 +422,8 @@ def main():
 
     # --- the store as a dimension ---------------------------------------------------------
     results["stores"] = store_runs(binary, config, env, work, args, login_body)
+    results.pop("stores_date", None)
+    results.pop("stores_connections", None)
 
     # --- bare axum ------------------------------------------------------------------------
     bare = Server("bare", [ROOT / "target/release/examples/bare"])

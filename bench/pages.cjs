@@ -8,17 +8,20 @@ const { chromium } = require(path.join(__dirname, "../end2end/node_modules/playw
 async function load(browser, url, cookie) {
   const context = await browser.newContext({ extraHTTPHeaders: cookie ? { Cookie: cookie } : {} });
   const page = await context.newPage();
-  const files = [];
-  page.on("requestfinished", async (request) => {
+  const pending = [];
+  page.on("requestfinished", (request) => {
     const name = new URL(request.url()).pathname;
     if (!name.startsWith("/pkg/") || !/\.(js|wasm)$/.test(name)) return;
-    const response = await request.response();
-    const sizes = await request.sizes();
-    files.push({ name: name.slice(5), encoding: (await response.allHeaders())["content-encoding"] ?? "identity", bytes: sizes.responseBodySize });
+    pending.push((async () => {
+      const response = await request.response();
+      const sizes = await request.sizes();
+      return { name: name.slice(5), encoding: (await response.allHeaders())["content-encoding"] ?? "identity", bytes: sizes.responseBodySize };
+    })());
   });
   await page.goto(url, { waitUntil: "networkidle" });
   await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 10000 });
   await page.waitForLoadState("networkidle");
+  const files = await Promise.all(pending);
   await context.close();
   files.sort((a, b) => a.name.localeCompare(b.name));
   return { url, total: files.reduce((n, f) => n + f.bytes, 0), files };

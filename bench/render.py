@@ -143,7 +143,7 @@ bar_chart(f"Requests per second ({r['connections']} connections, {r['date']})", 
 if stores:
     colors = {"anon_get": "#2a9d8f", "user_get": "#6a5af9", "user_get_during_login_flood": "#e76f51"}
     what = {"anon_get": "anonymous", "user_get": "logged-in", "user_get_during_login_flood": "logged-in, login flood"}
-    bar_chart(f"Requests per second by session store ({r['connections']} connections)",
+    bar_chart(f"Requests per second by session store ({r.get('stores_connections', r['connections'])} connections)",
               [(f"{label.split(' (')[0].split(',')[0]} · {what[key]}", m[key]["rps"], colors[key])
                for key in colors for label, m in stores.items()], "stores.svg")
 

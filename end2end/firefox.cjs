@@ -1,5 +1,6 @@
 // latchkey in Firefox (Debian's firefox-esr, driven over WebDriver BiDi by puppeteer-core):
-// the page hydrates, an in-place login and logout work, titles and focus follow. Playwright
+// the page hydrates, an in-place login and logout work, titles and focus follow, and the
+// sessions page's lazily loaded island answers a form in place. Playwright
 // drives only its own Firefox build, hence this separate, small check.
 // Usage: node firefox.cjs http://127.0.0.1:PORT   (a DEV server: the demo user exists)
 const puppeteer = require("puppeteer-core");
@@ -39,10 +40,29 @@ async function until(page, predicate, what, ...args) {
     if (heading !== "Welcome, user1") fail(`heading: ${heading}`);
     if ((await page.title()) !== "Welcome – latchkey") fail(`title: ${await page.title()}`);
 
+    // The sessions page's island is a separate WASM file (a lazy island): it loads and works.
+    await page.goto(base + "/sessions");
+    await until(page, () => document.body.hasAttribute("data-hydrated"), "the sessions page hydrates");
+    await page.evaluate(() => (window.__stayed = true));
+    await page.type("#current", "not the password");
+    await page.type("#new", "a new password 2");
+    await page.type("#confirm", "a new password 2");
+    await page.evaluate(() =>
+      [...document.querySelectorAll("button")].find((b) => b.textContent === "Change password").click(),
+    );
+    await until(
+      page,
+      () => document.querySelector("#password-error")?.textContent === "The current password is not correct.",
+      "the password form's error, in place",
+    );
+    if (!(await page.evaluate(() => window.__stayed))) fail("the password form reloaded the page");
+
+    await page.goto(base + "/");
+    await until(page, () => document.body.hasAttribute("data-hydrated"), "the page hydrates again");
     await page.click("button[type=submit]");
     await until(page, () => document.activeElement?.id === "login-title", "focus on the login heading");
     if (errors.length) fail(`page errors: ${errors.join("; ")}`);
-    console.log("Firefox: hydration, in-place login and logout, titles and focus: ok");
+    console.log("Firefox: hydration, in-place login and logout, titles and focus, the lazy sessions island: ok");
   } finally {
     await browser.close();
   }

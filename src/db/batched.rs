@@ -36,3 +36,16 @@ impl<F: std::future::Future> std::future::Future for Batched<F> {
         self.inner.as_mut().poll(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Batched;
+
+    #[tokio::test]
+    async fn a_batched_task_still_runs_to_its_end() {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(Batched::new(async move { rx.await.unwrap() + 1 }));
+        tx.send(41).unwrap();
+        assert_eq!(task.await.unwrap(), 42);
+    }
+}

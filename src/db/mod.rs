@@ -32,8 +32,6 @@ pub enum DbError {
     Open { url: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("cannot open the read connections to {url:?}: {source}")]
-    Reader { url: String, source: PgReadError },
 }
 
 /// Runs `$run` with `$sql` (written with `?` parameters) in `$db`'s dialect and `$pool` bound
@@ -108,17 +106,19 @@ impl Database {
         // One pipelined connection per core this process runs on, and at least two, so that
         // the server can work on two of our queries at once.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let pg_reader = PgReader::connect(url, cores.max(2), deadline)
-            .await
-            .map_err(|source| DbError::Reader {
-                url: redact(url),
-                source,
-            })?;
+        // A URL tokio-postgres cannot use (an option only sqlx knows) costs speed, not service.
+        let pg_reader = match PgReader::connect(url, cores.max(2), deadline).await {
+            Ok(reader) => Some(Arc::new(reader)),
+            Err(err) => {
+                tracing::warn!(url = %redact(url), error = %err, "no pipelined PostgreSQL reads; every read goes through the pool");
+                None
+            }
+        };
         Ok(Self {
             pool: Pool::Postgres(pool),
             deadline,
             reader: None,
-            pg_reader: Some(Arc::new(pg_reader)),
+            pg_reader,
         })
     }
 
@@ -248,6 +248,30 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<Database, DbError> {
 #[cfg(test)]
 mod tests {
     use super::numbered;
+
+    /// tokio-postgres refuses options only sqlx knows: such a URL still opens, every read then
+    /// going through the pool.
+    #[tokio::test]
+    async fn a_url_only_sqlx_understands_opens_without_the_pipelined_reader() {
+        use super::{scratch, Database, Pool};
+        let (url, schema) = scratch::postgres_schema().await;
+        let timeout = crate::config::DEFAULT_TIMEOUT;
+        let plain = Database::connect_postgres(&url, 2, timeout).await.unwrap();
+        assert!(plain.pg_reader().is_some());
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let sqlx_only = format!("{url}{sep}statement-cache-capacity=50");
+        let db = Database::connect_postgres(&sqlx_only, 2, timeout)
+            .await
+            .unwrap();
+        assert!(db.pg_reader().is_none());
+        db.ping().await.unwrap();
+        for db in [plain, db] {
+            if let Pool::Postgres(pool) = db.pool() {
+                pool.close().await;
+            }
+        }
+        scratch::drop_postgres_schema(&schema).await;
+    }
 
     #[test]
     fn statements_are_numbered_for_postgres() {

@@ -32,11 +32,35 @@ struct Conn {
     prepared: Mutex<HashMap<&'static str, Statement>>,
 }
 
+/// A connection, or none until the next read (re)connects it; `connecting` lets one read at a
+/// time open it (the others wait for that one instead of each opening their own).
+#[derive(Default)]
+struct Slot {
+    conn: Mutex<Option<Arc<Conn>>>,
+    connecting: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn current(&self) -> Option<Arc<Conn>> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        conn.filter(|c| !c.client.is_closed())
+    }
+
+    /// Forgets `failed` (if it is still this slot's connection): the next read opens a new
+    /// one. A query that timed out leaves its connection suspect (a silently dropped network
+    /// keeps it "open" for as long as TCP takes to notice).
+    fn reset(&self, failed: &Arc<Conn>) {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if conn.as_ref().is_some_and(|c| Arc::ptr_eq(c, failed)) {
+            *conn = None;
+        }
+    }
+}
+
 pub struct PgReader {
     config: Config,
     deadline: Duration,
-    /// Each slot holds a live connection, or none until the next read (re)connects it.
-    slots: Box<[Mutex<Option<Arc<Conn>>>]>,
+    slots: Box<[Slot]>,
     next: AtomicUsize,
 }
 
@@ -60,24 +84,24 @@ impl PgReader {
         let reader = Self {
             config,
             deadline,
-            slots: (0..connections.max(1)).map(|_| Mutex::new(None)).collect(),
+            slots: (0..connections.max(1)).map(|_| Slot::default()).collect(),
             next: AtomicUsize::new(0),
         };
-        reader.conn(0).await?;
+        reader.within(reader.conn(&reader.slots[0])).await?;
         Ok(reader)
     }
 
-    /// The live connection in slot `i`, (re)connecting it if it has none or its connection
-    /// has closed (the server restarted, the network failed).
-    async fn conn(&self, i: usize) -> Result<Arc<Conn>, PgReadError> {
-        let current = self.slots[i]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if let Some(conn) = current.filter(|c| !c.client.is_closed()) {
+    /// The slot's live connection, (re)connecting it if it has none or its connection has
+    /// closed (the server restarted, the network failed).
+    async fn conn(&self, slot: &Slot) -> Result<Arc<Conn>, PgReadError> {
+        if let Some(conn) = slot.current() {
             return Ok(conn);
         }
-        let (client, connection) = self.within(self.config.connect(NoTls)).await?;
+        let _only_one = slot.connecting.lock().await;
+        if let Some(conn) = slot.current() {
+            return Ok(conn);
+        }
+        let (client, connection) = self.config.connect(NoTls).await?;
         // The connection task does the socket I/O for every query on this client; it ends
         // when the client is dropped or the connection fails (then `is_closed` turns true).
         tokio::spawn(async move {
@@ -89,46 +113,55 @@ impl PgReader {
             client,
             prepared: Mutex::new(HashMap::new()),
         });
-        *self.slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
+        *slot.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
         Ok(conn)
     }
 
-    /// The one row `sql` (a constant, written with `$n` parameters) returns, if any; within
-    /// the database's deadline.
+    /// The one row `sql` (a constant, written with `$n` parameters) returns, if any; the
+    /// whole read (a reconnect and a first prepare included) within the database's deadline.
     pub async fn query_opt(
         &self,
         sql: &'static str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, PgReadError> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let conn = self.conn(i).await?;
-        let known = conn
-            .prepared
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(sql)
-            .cloned();
-        let statement = match known {
-            Some(statement) => statement,
-            None => {
-                let statement = self.within(conn.client.prepare(sql)).await?;
-                conn.prepared
+        let slot = &self.slots[self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
+        let mut used = None;
+        let read = self
+            .within(async {
+                let conn = self.conn(slot).await?;
+                used = Some(conn.clone());
+                let known = conn
+                    .prepared
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(sql, statement.clone());
-                statement
-            }
-        };
-        self.within(conn.client.query_opt(&statement, params)).await
+                    .get(sql)
+                    .cloned();
+                let statement = match known {
+                    Some(statement) => statement,
+                    None => {
+                        let statement = conn.client.prepare(sql).await?;
+                        conn.prepared
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(sql, statement.clone());
+                        statement
+                    }
+                };
+                Ok(conn.client.query_opt(&statement, params).await?)
+            })
+            .await;
+        if let (Err(_), Some(conn)) = (&read, &used) {
+            slot.reset(conn);
+        }
+        read
     }
 
     async fn within<T>(
         &self,
-        op: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+        op: impl std::future::Future<Output = Result<T, PgReadError>>,
     ) -> Result<T, PgReadError> {
-        match tokio::time::timeout(self.deadline, op).await {
-            Ok(result) => Ok(result?),
-            Err(_) => Err(PgReadError::Timeout),
-        }
+        tokio::time::timeout(self.deadline, op)
+            .await
+            .unwrap_or(Err(PgReadError::Timeout))
     }
 }

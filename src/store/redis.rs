@@ -45,13 +45,16 @@ pub struct RedisStore {
 
 /// A multiplexed connection for the read every logged-in page makes, whose driver task latchkey
 /// spawns itself, batched ([`Batched`]): the connection manager's driver writes each command
-/// on its own, one system call and one wake-up of Redis per page. Reconnects on the next read
-/// after any failure.
+/// on its own, one system call and one wake-up of Redis per page. After any failure the next
+/// read opens a fresh connection; one read at a time opens it.
 struct Reader {
     host: String,
     port: u16,
     settings: redis::RedisConnectionInfo,
-    conn: Mutex<Option<MultiplexedConnection>>,
+    /// The connection and its generation (so that a late failure report cannot drop a newer
+    /// connection).
+    conn: Mutex<Option<(u64, MultiplexedConnection)>>,
+    connecting: tokio::sync::Mutex<u64>,
 }
 
 impl Reader {
@@ -65,12 +68,21 @@ impl Reader {
             port: *port,
             settings: info.redis_settings().clone(),
             conn: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(0),
         })
     }
 
-    async fn conn(&self) -> redis::RedisResult<MultiplexedConnection> {
-        if let Some(conn) = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-            return Ok(conn);
+    fn current(&self) -> Option<(u64, MultiplexedConnection)> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn conn(&self) -> redis::RedisResult<(u64, MultiplexedConnection)> {
+        if let Some(current) = self.current() {
+            return Ok(current);
+        }
+        let mut generation = self.connecting.lock().await;
+        if let Some(current) = self.current() {
+            return Ok(current);
         }
         let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await?;
         stream.set_nodelay(true)?;
@@ -79,14 +91,22 @@ impl Reader {
         let (conn, driver) =
             MultiplexedConnection::new_with_config(&self.settings, stream, config).await?;
         tokio::spawn(Batched::new(driver));
-        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
-        Ok(conn)
+        *generation += 1;
+        let current = (*generation, conn);
+        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(current.clone());
+        Ok(current)
     }
 
-    /// After a failure: the next read opens a fresh connection (dropping this one's last
-    /// handle ends its driver).
-    fn reset(&self) {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner()).take();
+    /// After a failure on generation `failed`: the next read opens a fresh connection
+    /// (dropping this one's last handle ends its driver).
+    fn reset(&self, failed: u64) {
+        let mut conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if conn
+            .as_ref()
+            .is_some_and(|(generation, _)| *generation == failed)
+        {
+            *conn = None;
+        }
     }
 }
 
@@ -258,14 +278,16 @@ impl SessionStore for RedisStore {
         command.arg(&key).arg("data").arg("exp");
         let found: Result<(Option<Vec<u8>>, Option<i64>), StoreError> = match &self.reader {
             Some(reader) => {
+                let mut used = None;
                 let read = self
                     .bounded(async {
-                        let mut conn = reader.conn().await?;
+                        let (generation, mut conn) = reader.conn().await?;
+                        used = Some(generation);
                         command.query_async(&mut conn).await
                     })
                     .await;
-                if read.is_err() {
-                    reader.reset();
+                if let (Err(_), Some(generation)) = (&read, used) {
+                    reader.reset(generation);
                 }
                 read
             }
