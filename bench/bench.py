@@ -7,7 +7,7 @@ priority; 32 connections; warm-up, then a timed run. Every response body is chec
 check.lua), so an error page cannot pass for speed. Results go to bench/results.json; render.py
 turns them into BENCHMARKS.md's table and chart.
 """
-import argparse, base64, hashlib, json, os, re, secrets, shutil, sqlite3, subprocess, sys, tempfile, time
+import argparse, atexit, base64, hashlib, json, os, re, secrets, shutil, sqlite3, subprocess, sys, tempfile, time
 import urllib.request
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class Server:
             raise SystemExit(f"{name} did not start")
         # The real server is the exec'd child of setsh: find the pid that owns the socket's process tree.
         self.pid = self.proc.pid
+        # Never left running by a run that fails halfway (it would take CPU from the next one).
+        atexit.register(self.stop)
         import threading
         threading.Thread(target=self._drain, daemon=True).start()
 
