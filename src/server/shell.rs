@@ -11,6 +11,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     // Where the pages' <Title>s register (leptos_axum then writes the title into the head).
     leptos_meta::provide_meta_context();
     let css = assets::stylesheet_href(&options);
+    let split_loader = assets::split_loader_href(&options)
+        .map(|href| view! { <link rel="modulepreload" href=href/> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -24,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true/>
+                {split_loader}
             </head>
             <body>
                 <App/>

@@ -37,7 +37,7 @@ async fn files_named_by_their_content_are_cached_for_a_year_and_no_others() {
     let js = content_hash(b"what the file held when it was named");
     std::fs::write(
         dir.path().join("hash.txt"),
-        format!("js: {js}\nwasm: 3c4d\ncss: {css}\n"),
+        format!("js: {js}\nwasm: 3c4d\ncss: {css}\nsplit: 7a8b\n"),
     )
     .unwrap();
     let root = site(dir.path(), &format!("latchkey.{css}.css"));
@@ -46,6 +46,8 @@ async fn files_named_by_their_content_are_cached_for_a_year_and_no_others() {
         "what it holds now",
     )
     .unwrap();
+    // A split build's loader, which the main module imports: the page preloads it.
+    std::fs::write(dir.path().join("site/pkg/__wasm_split.7a8b.js"), "").unwrap();
     let app = TestApp::spawn_with(Spawn {
         binary: Some(binary),
         vars: vec![("LEPTOS_SITE_ROOT", root)],
@@ -58,6 +60,7 @@ async fn files_named_by_their_content_are_cached_for_a_year_and_no_others() {
         format!("/pkg/latchkey.{css}.css"),
         format!("latchkey.{js}.js"),
         "latchkey.3c4d.wasm".to_owned(),
+        r#"<link rel="modulepreload" href="/pkg/__wasm_split.7a8b.js">"#.to_owned(),
     ] {
         assert!(html.contains(&name), "the page should link {name}: {html}");
     }
