@@ -7,7 +7,7 @@ use super::record::{
     PASSWORD_VERSION_NOW,
 };
 use crate::clock::SharedClock;
-use crate::db::{on_db, Database};
+use crate::db::{on_db, Database, SessionRow};
 use std::sync::LazyLock;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -18,13 +18,15 @@ const INSERT: &str = "INSERT INTO sessions (id_hash, user_id, data, expires_at, 
 // stays dead.
 const UPDATE: &str = "UPDATE sessions SET user_id = ?, data = ?, expires_at = ? \
                       WHERE id_hash = ? AND expires_at > ?";
-const LOAD: &str = "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?";
-/// LOAD plus the user's current password version (see [`super::PASSWORD_VERSION_NOW`]), for a
-/// store in the users' own database: what every logged-in page needs, in one statement (one
-/// round trip on PostgreSQL, one read transaction on SQLite).
+/// A live session: its data, its expiry, and (a store in the users' own database) its user's
+/// current password version (see [`super::PASSWORD_VERSION_NOW`]): what every logged-in page
+/// needs, in one statement (one round trip on PostgreSQL, one read transaction on SQLite).
 const LOAD_WITH_PASSWORD_VERSION: &str = "SELECT s.data, s.expires_at, \
      (SELECT password_version FROM users WHERE id = s.user_id) \
      FROM sessions s WHERE s.id_hash = ? AND s.expires_at > ?";
+/// The same row from a sessions-only database, whose users table (if any) is not the users'.
+const LOAD: &str = "SELECT data, expires_at, CAST(NULL AS BIGINT) \
+                    FROM sessions WHERE id_hash = ? AND expires_at > ?";
 const DELETE: &str = "DELETE FROM sessions WHERE id_hash = ?";
 const LIST: &str = "SELECT id_hash, created_at, expires_at, data FROM sessions \
                     WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC";
@@ -78,6 +80,53 @@ impl SqlStore {
     pub async fn ping(&self) -> Result<(), StoreError> {
         Ok(self.db.ping().await?)
     }
+
+    /// The row `sql` (one of the LOADs) finds for `hash`, through the database's per-request
+    /// reader (SQLite: on this thread, falling back to the pool on error; PostgreSQL:
+    /// pipelined), or the pool when it has none.
+    async fn read_session(
+        &self,
+        sql: &'static str,
+        hash: &[u8],
+    ) -> session_store::Result<Option<SessionRow>> {
+        let now = self.now();
+        if let Some(reader) = self.db.reader() {
+            match reader.session(sql, hash, now) {
+                Ok(row) => return Ok(row),
+                Err(err) => {
+                    tracing::debug!(error = %err, "same-thread read failed; using the pool")
+                }
+            }
+        }
+        if let Some(reader) = self.db.pg_reader() {
+            let found = reader
+                .query_opt(numbered_once(sql), &[&hash, &now])
+                .await
+                .map_err(backend)?;
+            return found
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .transpose()
+                .map_err(|e: tokio_postgres::Error| backend(e));
+        }
+        on_db!(&self.db, sql, |sql, pool| sqlx::query_as(sql)
+            .bind(hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)
+        .map_err(backend)
+    }
+}
+
+/// The two LOADs, numbered for PostgreSQL once per process.
+fn numbered_once(sql: &'static str) -> &'static str {
+    static NUMBERED: LazyLock<[(&str, String); 2]> = LazyLock::new(|| {
+        [LOAD, LOAD_WITH_PASSWORD_VERSION].map(|sql| (sql, crate::db::numbered(sql)))
+    });
+    let (_, numbered) = NUMBERED
+        .iter()
+        .find(|(plain, _)| *plain == sql)
+        .expect("one of the LOADs");
+    numbered
 }
 
 #[async_trait::async_trait]
@@ -119,81 +168,21 @@ impl SessionStore for SqlStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let hash = id_hash(id);
-        let now = self.now();
-        if !self.users_here {
-            if let Some(reader) = self.db.pg_reader() {
-                static SQL: LazyLock<String> = LazyLock::new(|| crate::db::numbered(LOAD));
-                let found = reader
-                    .query_opt(&SQL, &[&&hash[..], &now])
-                    .await
-                    .map_err(backend)?;
-                return found
-                    .map(|r| {
-                        let data: Vec<u8> = r.try_get(0).map_err(backend)?;
-                        record::decode(id, &data, r.try_get(1).map_err(backend)?)
-                    })
-                    .transpose();
-            }
-            let row: Option<(Vec<u8>, i64)> =
-                on_db!(&self.db, LOAD, |sql, pool| sqlx::query_as(sql)
-                    .bind(&hash[..])
-                    .bind(now)
-                    .fetch_optional(pool)
-                    .await)
-                .map_err(backend)?;
-            return row
-                .map(|(data, expires_at)| record::decode(id, &data, expires_at))
-                .transpose();
-        }
-        let mut row = None;
-        if let Some(reader) = self.db.reader() {
-            match reader.session(LOAD_WITH_PASSWORD_VERSION, &hash, now) {
-                Ok(found) => row = Some(found),
-                Err(err) => {
-                    tracing::debug!(error = %err, "same-thread read failed; using the pool")
-                }
-            }
-        }
-        if let Some(reader) = self.db.pg_reader() {
-            static SQL: LazyLock<String> =
-                LazyLock::new(|| crate::db::numbered(LOAD_WITH_PASSWORD_VERSION));
-            let found = reader
-                .query_opt(&SQL, &[&&hash[..], &now])
-                .await
-                .map_err(backend)?;
-            row = Some(
-                found
-                    .map(|r| {
-                        Ok::<_, tokio_postgres::Error>((
-                            r.try_get(0)?,
-                            r.try_get(1)?,
-                            r.try_get(2)?,
-                        ))
-                    })
-                    .transpose()
-                    .map_err(backend)?,
-            );
-        }
-        let row = match row {
-            Some(row) => row,
-            None => on_db!(&self.db, LOAD_WITH_PASSWORD_VERSION, |sql, pool| {
-                sqlx::query_as(sql)
-                    .bind(&hash[..])
-                    .bind(now)
-                    .fetch_optional(pool)
-                    .await
-            })
-            .map_err(backend)?,
+        let sql = if self.users_here {
+            LOAD_WITH_PASSWORD_VERSION
+        } else {
+            LOAD
         };
-        let Some((data, expires_at, version)) = row else {
+        let Some((data, expires_at, version)) = self.read_session(sql, &id_hash(id)).await? else {
             return Ok(None);
         };
-        // Carried for this request only; `record::encode` never writes it.
         let mut record = record::decode(id, &data, expires_at)?;
-        record
-            .data
-            .insert(PASSWORD_VERSION_NOW.to_owned(), version.into());
+        if self.users_here {
+            // Carried for this request only; `record::encode` never writes it.
+            record
+                .data
+                .insert(PASSWORD_VERSION_NOW.to_owned(), version.into());
+        }
         Ok(Some(record))
     }
 
