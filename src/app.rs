@@ -1,6 +1,6 @@
 //! The routes (shared by both builds; the document around them is `server::shell`).
 
-use crate::components::{HomePage, NotFound, SessionsPage};
+use crate::components::{AccountPage, HomePage, NotFound, SessionsPage};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
@@ -18,6 +18,7 @@ pub fn App() -> impl IntoView {
                     // which cookie to send. Streaming would race the two.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

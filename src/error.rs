@@ -8,7 +8,9 @@
 //! to the page inside the URL (`?__err=…`), so anyone can craft a link carrying any encoded
 //! error: free-form strings would let them put their own words on our login page.
 
-use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS, MIN_NEW_PASSWORD_CHARS};
+use crate::limits::{
+    MAX_PASSKEY_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS, MIN_NEW_PASSWORD_CHARS,
+};
 use serde::{Deserialize, Serialize};
 
 /// Any error, for start-up and the command line (where the message is all that is needed).
@@ -25,6 +27,18 @@ pub enum AppError {
     /// The action needs a logged-in session.
     #[error("Please log in first.")]
     Unauthenticated,
+    /// A sensitive change needs the user to prove who they are again (sudo mode).
+    #[error("For your security, confirm it's you first.")]
+    SudoRequired,
+    /// A passkey ceremony failed a check, was not found, or took too long.
+    #[error("That passkey was not accepted. Try again, or use your password.")]
+    PasskeyRefused,
+    /// The passkey being added is already registered (to this or another account).
+    #[error("That passkey is already registered.")]
+    PasskeyTaken,
+    /// This site offers no passkeys (no host name to be their relying party).
+    #[error("Passkeys are not available on this site.")]
+    PasskeysOff,
     /// Input that can never be valid, e.g. a 10 KB "password"; rejected before any hashing.
     #[error("{0}")]
     BadInput(InputError),
@@ -62,6 +76,12 @@ pub enum InputError {
     PasswordsDiffer,
     #[error("The current password is not correct.")]
     WrongCurrentPassword,
+    #[error("The password is not correct.")]
+    WrongPassword,
+    #[error("Passkey names are limited to {} characters.", MAX_PASSKEY_NAME_CHARS)]
+    PasskeyNameTooLong,
+    #[error("That passkey is not on your account.")]
+    NoSuchPasskey,
 }
 
 impl server_fn_error::FromServerFnError for AppError {
@@ -99,7 +119,12 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode as S;
         match self {
-            AppError::InvalidCredentials | AppError::Unauthenticated => S::UNAUTHORIZED,
+            AppError::InvalidCredentials | AppError::Unauthenticated | AppError::PasskeyRefused => {
+                S::UNAUTHORIZED
+            }
+            AppError::SudoRequired => S::FORBIDDEN,
+            AppError::PasskeyTaken => S::CONFLICT,
+            AppError::PasskeysOff => S::NOT_FOUND,
             AppError::Throttled { .. } => S::TOO_MANY_REQUESTS,
             AppError::BadInput(_) => S::BAD_REQUEST,
             AppError::Unavailable | AppError::Busy => S::SERVICE_UNAVAILABLE,

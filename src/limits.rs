@@ -7,3 +7,5 @@ pub const MAX_USERNAME_CHARS: usize = 64;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Shortest new password, in characters (NIST SP 800-63B minimum).
 pub const MIN_NEW_PASSWORD_CHARS: usize = 8;
+/// Longest passkey name, in characters.
+pub const MAX_PASSKEY_NAME_CHARS: usize = 64;

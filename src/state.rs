@@ -3,6 +3,7 @@
 
 use crate::auth::demo;
 use crate::auth::device::DeviceCookies;
+use crate::auth::passkey::RelyingParty;
 use crate::auth::password::PasswordHasher;
 use crate::auth::secret::Secret;
 use crate::auth::throttle::Throttle;
@@ -34,6 +35,9 @@ pub struct Shared {
     /// DEV only: the tutorial's demo account exists with its demo password, so the login page
     /// may show it.
     pub demo_login: bool,
+    /// Passkeys, where the site has a host name to be their relying party (see
+    /// [`AppState::open_for_serving`]); `None`: the pages offer none.
+    pub passkeys: Option<RelyingParty>,
 }
 
 impl AppState {
@@ -63,16 +67,31 @@ impl AppState {
             devices: DeviceCookies::new(&secret),
             secret,
             demo_login: false,
+            passkeys: None,
         })))
     }
 
     /// [`Self::open`] for serving: in DEV, the demo user (and whether to show it); in PROD, a
-    /// refusal while it still has the public password.
-    pub async fn open_for_serving(config: Config, clock: SharedClock) -> Result<Self, BoxError> {
+    /// refusal while it still has the public password. Passkeys work on `passkey_origin`
+    /// (the site's public URL, or `http://localhost:PORT` in development), if it has a host
+    /// name: WebAuthn refuses IP addresses.
+    pub async fn open_for_serving(
+        config: Config,
+        clock: SharedClock,
+        passkey_origin: Option<&str>,
+    ) -> Result<Self, BoxError> {
         let mut state = Self::open(config, clock).await?;
         let shown = demo::prepare(state.config.is_dev(), &state.db, &state.hasher).await?;
+        let passkeys = passkey_origin.and_then(|origin| match RelyingParty::new(origin) {
+            Ok(rp) => Some(rp),
+            Err(why) => {
+                tracing::warn!("passkeys are off: {why}");
+                None
+            }
+        });
         if let Some(shared) = Arc::get_mut(&mut state.0) {
             shared.demo_login = shown;
+            shared.passkeys = passkeys;
         }
         Ok(state)
     }

@@ -200,6 +200,29 @@ pub fn set_device_cookie(state: &AppState, value: String) {
     }
 }
 
+/// After a plain form post (JavaScript off) succeeds, the browser goes back to the page it came
+/// from, as server functions do, but without that address's query: a confirmation made on a
+/// page that showed a failed post's error (`?__err=…`) must not show the error again.
+pub fn back_to_referring_page() {
+    let Some(parts) = use_context::<Parts>() else {
+        return;
+    };
+    let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if !header(http::header::ACCEPT).is_some_and(|v| v.contains("text/html")) {
+        return;
+    }
+    let path = header(http::header::REFERER)
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| u.path().to_owned())
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"));
+    if let (Some(options), Some(Ok(path))) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        path.map(|p| http::HeaderValue::from_str(&p)),
+    ) {
+        options.insert_header(http::header::LOCATION, path);
+    }
+}
+
 /// The cookie that carries a failed plain-form login's user name to the form shown next.
 const TYPED_NAME_COOKIE: &str = "latchkey_typed_name";
 

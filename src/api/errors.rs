@@ -58,3 +58,23 @@ impl From<UserError> for AppError {
         }
     }
 }
+
+impl From<crate::auth::passkey::PasskeyError> for AppError {
+    fn from(err: crate::auth::passkey::PasskeyError) -> Self {
+        use crate::auth::passkey::PasskeyError as E;
+        match err {
+            E::Malformed(e) => {
+                tracing::info!(event = "passkey_malformed", error = %e, "malformed passkey response");
+                AppError::BadInput(crate::error::InputError::Malformed)
+            }
+            E::Refused(e) => {
+                tracing::info!(event = "passkey_refused", error = %e, "passkey refused");
+                AppError::PasskeyRefused
+            }
+            E::Stored(e) => {
+                tracing::error!(error = %e, "a stored passkey cannot be read");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -11,7 +11,7 @@ mod errors;
 #[cfg(feature = "ssr")]
 pub mod service;
 
-pub use types::{DemoAccount, SessionSummary};
+pub use types::{DemoAccount, PasskeySummary, PasskeysPage, SessionSummary};
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -91,4 +91,101 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let caller = context::Caller::extract().await?;
     service::password::change_password(&caller, &current, &new, &confirm).await
+}
+
+/// Confirms who you are with your password: sensitive changes are allowed for
+/// `[security] sudo-seconds` after it (sudo mode).
+#[server(endpoint = "confirm_password")]
+pub async fn confirm_password(password: String) -> Result<(), AppError> {
+    let caller = context::Caller::extract().await?;
+    service::password::confirm_password(&caller, &password).await?;
+    context::back_to_referring_page();
+    Ok(())
+}
+
+/// Where passkeys work (`http://localhost:3000`), for a page rendered on the server; `None`
+/// where the site offers none (and always in the browser, which gets it as an island prop).
+pub fn passkey_origin() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let state = use_context::<crate::state::AppState>()?;
+        state.passkeys.as_ref().map(|rp| rp.origin().to_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+/// How long a confirmation (sudo mode) lasts, in minutes, for a page rendered on the server.
+pub fn sudo_minutes() -> u64 {
+    #[cfg(feature = "ssr")]
+    if let Some(state) = use_context::<crate::state::AppState>() {
+        return state.config.security.sudo.as_secs().div_ceil(60);
+    }
+    10
+}
+
+/// Starts signing in with a passkey: the request options (WebAuthn JSON) for the browser.
+#[server(endpoint = "passkey_sign_in_options")]
+pub async fn passkey_sign_in_options() -> Result<String, AppError> {
+    let caller = context::Caller::extract().await?;
+    service::passkeys::sign_in_options(&caller).await
+}
+
+/// Signs in with the browser's passkey response (`PublicKeyCredential.toJSON()`, as JSON);
+/// returns the user's name. A full login, like [`login`].
+#[server(endpoint = "passkey_sign_in")]
+pub async fn passkey_sign_in(response: String) -> Result<String, AppError> {
+    let caller = context::Caller::extract().await?;
+    let done = service::passkeys::sign_in(&caller, &response).await?;
+    context::set_device_cookie(&caller.state, done.device_cookie);
+    Ok(done.name)
+}
+
+/// The logged-in user's passkeys, and whether sensitive changes need a confirmation first.
+#[server(endpoint = "passkeys")]
+pub async fn passkeys() -> Result<PasskeysPage, AppError> {
+    let caller = context::Caller::extract().await?;
+    context::page_status(service::passkeys::page(&caller).await)
+}
+
+/// Starts adding a passkey (sudo mode): the creation options (WebAuthn JSON) for the browser.
+#[server(endpoint = "passkey_registration_options")]
+pub async fn passkey_registration_options() -> Result<String, AppError> {
+    let caller = context::Caller::extract().await?;
+    service::passkeys::registration_options(&caller).await
+}
+
+/// Adds the passkey the browser made (sudo mode); `name` empty: the browser's name.
+#[server(endpoint = "add_passkey")]
+pub async fn add_passkey(response: String, name: String) -> Result<PasskeySummary, AppError> {
+    let caller = context::Caller::extract().await?;
+    service::passkeys::register(&caller, &response, &name).await
+}
+
+/// Renames one of the user's passkeys.
+#[server(endpoint = "rename_passkey")]
+pub async fn rename_passkey(id: String, name: String) -> Result<(), AppError> {
+    let caller = context::Caller::extract().await?;
+    service::passkeys::rename(&caller, &id, &name).await
+}
+
+/// Removes one of the user's passkeys (sudo mode).
+#[server(endpoint = "remove_passkey")]
+pub async fn remove_passkey(id: String) -> Result<(), AppError> {
+    let caller = context::Caller::extract().await?;
+    service::passkeys::remove(&caller, &id).await
+}
+
+/// Starts confirming who you are with a passkey: the request options for the browser.
+#[server(endpoint = "passkey_confirm_options")]
+pub async fn passkey_confirm_options() -> Result<String, AppError> {
+    let caller = context::Caller::extract().await?;
+    service::passkeys::confirm_options(&caller).await
+}
+
+/// Confirms who you are with the browser's passkey response (sudo mode starts).
+#[server(endpoint = "confirm_with_passkey")]
+pub async fn confirm_with_passkey(response: String) -> Result<(), AppError> {
+    let caller = context::Caller::extract().await?;
+    service::passkeys::confirm(&caller, &response).await
 }

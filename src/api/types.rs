@@ -18,4 +18,28 @@ pub struct SessionSummary {
     pub last_active: String,
     pub browser: String,
     pub current: bool,
+    /// Signed in with a passkey (else a password).
+    pub passkey: bool,
+}
+
+/// One of the user's passkeys, as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeySummary {
+    /// The credential id (base64url): names it for renaming and removal.
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: Option<String>,
+}
+
+/// The passkeys section of the account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeysPage {
+    pub passkeys: Vec<PasskeySummary>,
+    /// In sudo mode now (sensitive changes need no confirmation first).
+    pub confirmed: bool,
+    /// Where passkeys work (`http://localhost:3000`); `None`: this site offers none.
+    pub origin: Option<String>,
+    /// How long a confirmation lasts, in minutes.
+    pub sudo_minutes: u64,
 }

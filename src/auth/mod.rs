@@ -3,6 +3,7 @@
 //! put it to work.
 
 pub mod demo;
+pub mod passkey;
 pub mod device;
 pub mod password;
 pub mod secret;

@@ -40,7 +40,48 @@ pub struct AuthData {
     pub user_agent: Option<String>,
     #[serde(default)]
     pub password_version: i64,
+    /// How the session signed in.
+    #[serde(default)]
+    pub method: Method,
+    /// When the user last proved who they are in this session (signing in, or confirming
+    /// with a password or passkey): sudo mode lasts `[security] sudo-seconds` from it.
+    #[serde(default)]
+    pub verified_at: i64,
 }
+
+/// How a session signed in (the sessions page shows it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    #[default]
+    Password,
+    Passkey,
+}
+
+/// A WebAuthn ceremony in progress: its state is kept in the session between its two
+/// requests (never sent to the client), and taken out by the second, so it serves once.
+#[derive(Debug, Clone, Copy)]
+pub enum Ceremony {
+    /// Signing in with a passkey (anonymous session).
+    SignIn,
+    /// Adding a passkey (logged in).
+    Register,
+    /// Confirming a logged-in user with a passkey (sudo mode).
+    Confirm,
+}
+
+impl Ceremony {
+    fn key(self) -> &'static str {
+        match self {
+            Ceremony::SignIn => "webauthn_sign_in",
+            Ceremony::Register => "webauthn_register",
+            Ceremony::Confirm => "webauthn_confirm",
+        }
+    }
+}
+
+/// How long a ceremony's state is kept: the browser's own timeout is 5 minutes.
+pub const CEREMONY_SECONDS: i64 = 300;
 
 impl AuthData {
     pub fn from_record(
@@ -160,6 +201,7 @@ impl AuthSession {
         &self,
         user: &SessionUser,
         user_agent: Option<&str>,
+        method: Method,
     ) -> Result<(), AppError> {
         let now = self.clock.unix();
         self.session.cycle_id().await?;
@@ -171,9 +213,70 @@ impl AuthSession {
             seen: now,
             user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
             password_version: user.password_version,
+            method,
+            verified_at: now,
         };
         self.session.insert(AUTH_KEY, &data).await?;
         self.pin_expiry(&data)
+    }
+
+    /// Whether the logged-in user proved who they are within the last `seconds` (sudo mode).
+    pub async fn verified_within(&self, seconds: i64) -> Result<bool, AppError> {
+        let data = self.session.get::<AuthData>(AUTH_KEY).await?;
+        Ok(data.is_some_and(|d| self.clock.unix() < d.verified_at + seconds))
+    }
+
+    /// Records that the logged-in user has just proved who they are again (sudo mode).
+    pub async fn mark_verified(&self) -> Result<(), AppError> {
+        let Some(mut data) = self.session.get::<AuthData>(AUTH_KEY).await? else {
+            return Err(AppError::Unauthenticated);
+        };
+        data.verified_at = self.clock.unix();
+        self.session.insert(AUTH_KEY, &data).await?;
+        self.pin_expiry(&data)
+    }
+
+    /// Keeps a ceremony's state until its second request. A session with nobody logged in
+    /// (signing in with a passkey) is then stored for the ceremony's few minutes only.
+    pub async fn begin_ceremony<T: Serialize>(
+        &self,
+        ceremony: Ceremony,
+        state: &T,
+    ) -> Result<(), AppError> {
+        let now = self.clock.unix();
+        self.session
+            .insert(ceremony.key(), (now, state))
+            .await?;
+        match self.session.get::<AuthData>(AUTH_KEY).await? {
+            Some(data) => self.pin_expiry(&data),
+            None => {
+                let end = time::OffsetDateTime::from_unix_timestamp(now + CEREMONY_SECONDS)
+                    .map_err(|_| AppError::Internal)?;
+                self.session.set_expiry(Some(Expiry::AtDateTime(end)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Takes a ceremony's state out of the session (it serves once); `None` if there is none,
+    /// or it is older than [`CEREMONY_SECONDS`].
+    pub async fn take_ceremony<T: serde::de::DeserializeOwned>(
+        &self,
+        ceremony: Ceremony,
+    ) -> Result<Option<T>, AppError> {
+        let taken = self
+            .session
+            .remove::<(i64, T)>(ceremony.key())
+            .await
+            .ok()
+            .flatten();
+        if let Some(data) = self.session.get::<AuthData>(AUTH_KEY).await? {
+            self.pin_expiry(&data)?;
+        }
+        let now = self.clock.unix();
+        Ok(taken
+            .filter(|(at, _)| now < at + CEREMONY_SECONDS)
+            .map(|(_, state)| state))
     }
 
     /// Keeps the user logged in under a new id after a password change, now bound to the new
@@ -238,7 +341,7 @@ mod tests {
             name: "user7".into(),
             password_version: 0,
         };
-        auth.log_in(&user, None).await.unwrap();
+        auth.log_in(&user, None, Method::Password).await.unwrap();
         // As the store leaves it after reading the session at the start of a request.
         session.insert(PASSWORD_VERSION_NOW, Some(0)).await.unwrap();
         assert_eq!(auth.password_version_now().await, Some(Some(0)));
@@ -266,7 +369,7 @@ mod tests {
         };
         let login = Session::new(None, store.clone(), None);
         AuthSession::new(login.clone(), clock.clone(), deadlines)
-            .log_in(&user, None)
+            .log_in(&user, None, Method::Password)
             .await
             .unwrap();
         login.save().await.unwrap();

@@ -28,6 +28,13 @@ pub enum UserCommand {
     Lock { name: String },
     /// Allow a locked user's logins again, and forget the account's throttle count.
     Unlock { name: String },
+    /// List a user's passkeys: name, added, last used.
+    Passkeys {
+        name: String,
+        /// Remove every passkey of the user (a lost device); sessions stay.
+        #[arg(long)]
+        remove_all: bool,
+    },
 }
 
 pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
@@ -37,7 +44,8 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
         | UserCommand::Passwd { ref name }
         | UserCommand::Delete { ref name }
         | UserCommand::Lock { ref name }
-        | UserCommand::Unlock { ref name } => {
+        | UserCommand::Unlock { ref name }
+        | UserCommand::Passkeys { ref name, .. } => {
             // Check the name before asking for a password the user would then have typed in
             // vain (or opening a database for nothing).
             users::validate_username(name)?;
@@ -70,6 +78,24 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
             let (id, _) = users::set_password_hash(&state.db, &name, &hash).await?;
             let ended = state.sessions.delete_user_sessions(id, None).await?;
             println!("changed the password of {name:?}; ended {ended} session(s)");
+        }
+        UserCommand::Passkeys { name, remove_all } => {
+            let id = users::id_of(&state.db, &name).await?;
+            if remove_all {
+                let removed = users::passkeys::remove_all(&state.db, id).await?;
+                println!("removed {removed} passkey(s) of {name:?}");
+                return Ok(());
+            }
+            let passkeys = users::passkeys::list(&state.db, id).await?;
+            println!("{:<32} {:<22} {:<22}", "NAME", "ADDED", "LAST USED");
+            for p in passkeys {
+                println!(
+                    "{:<32} {:<22} {:<22}",
+                    p.name,
+                    when(Some(p.created_at)),
+                    when(p.last_used_at)
+                );
+            }
         }
         UserCommand::List { .. } => {}
     }

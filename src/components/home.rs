@@ -4,7 +4,11 @@ use super::login_form::LoginForm;
 use super::sync::{announce_auth_change, on_auth_change};
 use super::title::{set_document_title, title, PageTitle};
 use super::welcome::Welcome;
-use crate::api::{current_user, demo_login, login, logout, DemoAccount, Login};
+use super::webauthn::{self, Offer};
+use crate::api::{
+    current_user, demo_login, login, logout, passkey_origin, passkey_sign_in,
+    passkey_sign_in_options, DemoAccount, Login,
+};
 use crate::error::AppError;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
@@ -21,9 +25,10 @@ pub fn HomePage() -> impl IntoView {
                 let demo = demo_login().await.ok().flatten();
                 let text = page_title(&user, failed.is_some());
                 let typed = typed_username(failed.is_some());
+                let passkeys = passkey_origin();
                 view! {
                     <PageTitle text/>
-                    <AuthPanel user demo failed typed/>
+                    <AuthPanel user demo failed typed passkeys/>
                 }
             })}
         </Suspense>
@@ -51,13 +56,15 @@ fn typed_username(failed: bool) -> Option<String> {
 
 /// The login form, the welcome, or why neither can be shown. `user` is what the server saw
 /// when it rendered the page, `failed` a plain-form login's error; the demo account (DEV only)
-/// is kept for the form shown after an in-place logout.
+/// is kept for the form shown after an in-place logout. `passkeys`: where the site's passkeys
+/// work, if it has them.
 #[island]
 fn AuthPanel(
     user: Result<Option<String>, AppError>,
     demo: Option<DemoAccount>,
     failed: Option<AppError>,
     typed: Option<String>,
+    passkeys: Option<String>,
 ) -> impl IntoView {
     island::start();
     // Without JavaScript, or before it runs: a page that shows a failed login puts the focus
@@ -84,19 +91,55 @@ fn AuthPanel(
             }
         })
     });
+    let logged_in = move |name: String| {
+        latest.ticket();
+        webauthn::cancel_autofill();
+        arrival.set_value((None, false));
+        user.set(Ok(Some(name)));
+        island::focus("welcome-title");
+        announce_auth_change();
+    };
     let on_login = move |event| {
         logging_in.submit(
             event,
             |f| login(f.get("username"), f.get("password")),
-            move |name, _| {
-                latest.ticket();
-                arrival.set_value((None, false));
-                user.set(Ok(Some(name)));
-                island::focus("welcome-title");
-                announce_auth_change();
-            },
+            move |name, _| logged_in(name),
         )
     };
+    // Passkeys: offered once the island is live, if this browser has them and this is where
+    // they work.
+    let webauthn = passkeys.is_some();
+    let offer = RwSignal::new(Offer::None);
+    Effect::new(move |_| offer.set(webauthn::offer(passkeys.as_deref())));
+    let passkey_pending = RwSignal::new(false);
+    let on_passkey = Callback::new(move |dialog: bool| {
+        if dialog && passkey_pending.get_untracked() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if !dialog && !webauthn::autofill_available().await {
+                return;
+            }
+            if dialog {
+                logging_in.error.set(None);
+                passkey_pending.set(true);
+            }
+            let result = async {
+                let options = passkey_sign_in_options().await?;
+                let response = webauthn::get(options, !dialog).await?;
+                passkey_sign_in(response).await
+            }
+            .await;
+            if dialog {
+                passkey_pending.set(false);
+            }
+            match result {
+                Ok(name) => logged_in(name),
+                Err(error) if webauthn::is_cancelled(&error) => {}
+                Err(error) => logging_in.error.set(Some(error)),
+            }
+        });
+    });
     let on_logout = move |event| {
         logging_out.submit(
             event,
@@ -126,7 +169,8 @@ fn AuthPanel(
         Ok(None) => {
             let (typed, autofocus) = arrival.get_value();
             EitherOf3::B(view! {
-                <LoginForm state=logging_in demo=demo.clone() typed autofocus on_submit=on_login/>
+                <LoginForm state=logging_in demo=demo.clone() typed autofocus on_submit=on_login
+                    webauthn offer on_passkey passkey_pending/>
             })
         }
         Err(error) => EitherOf3::C(view! { <ErrorCard title="latchkey" error/> }),

@@ -1,6 +1,8 @@
 use super::island::Submission;
+use super::webauthn::Offer;
 use crate::api::{DemoAccount, Login};
 use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -13,8 +15,42 @@ pub fn LoginForm(
     /// Focus the user name on arrival (the page shows a failed login).
     autofocus: bool,
     on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
+    /// The site has passkeys: the user-name field offers them among its suggestions.
+    webauthn: bool,
+    /// What the form offers for passkeys (nothing until the island is live).
+    offer: RwSignal<Offer>,
+    /// Signing in with a passkey: `true` for the button (a dialog), `false` for the user-name
+    /// field's suggestions.
+    on_passkey: Callback<bool>,
+    passkey_pending: RwSignal<bool>,
 ) -> impl IntoView {
     let pending = state.pending;
+    // The browser's suggestions list this site's passkeys while the form is shown.
+    Effect::new(move |_| {
+        if offer.get() == Offer::Here {
+            on_passkey.run(false);
+        }
+    });
+    let passkey = move || match offer.get() {
+        Offer::None => None,
+        Offer::Here => Some(Either::Left(view! {
+            <div class="alternative">
+                <button type="button" class="secondary"
+                    on:click=move |_| on_passkey.run(true)
+                    aria-disabled=move || passkey_pending.get().then_some("true")
+                    aria-busy=move || passkey_pending.get().then_some("true")
+                    aria-describedby="login-error"
+                >
+                    {move || if passkey_pending.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                </button>
+            </div>
+        })),
+        Offer::Elsewhere(origin) => Some(Either::Right(view! {
+            <p class="hint">
+                "Passkeys work at " <a href=origin.clone()>{origin.clone()}</a> "."
+            </p>
+        })),
+    };
     let error = state.message();
     let has_error = move || state.error.with(Option::is_some);
 
@@ -27,7 +63,8 @@ pub fn LoginForm(
                     <input
                         id="username" name="username" type="text" required maxlength=MAX_USERNAME_CHARS
                         value=typed autofocus=autofocus
-                        autocomplete="username" autocapitalize="none" spellcheck="false"
+                        autocomplete=if webauthn { "username webauthn" } else { "username" }
+                        autocapitalize="none" spellcheck="false"
                         aria-invalid=move || has_error().then_some("true")
                         aria-describedby="login-error"
                     />
@@ -47,6 +84,7 @@ pub fn LoginForm(
                     {move || if pending.get() { "Logging in…" } else { "Log in" }}
                 </button>
             </form>
+            {passkey}
             {demo.map(|d| view! {
                 <p class="hint">
                     "Development mode: log in as " <code>{d.username}</code>

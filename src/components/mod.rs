@@ -1,6 +1,8 @@
 //! The views. No server-only code here: everything below also compiles to WASM.
 
+mod account;
 mod cards;
+mod confirm;
 mod home;
 mod island;
 mod login_form;
@@ -8,8 +10,10 @@ mod not_found;
 mod sessions;
 mod sync;
 mod title;
+mod webauthn;
 mod welcome;
 
+pub use account::AccountPage;
 pub use home::HomePage;
 pub use login_form::LoginForm;
 pub use not_found::NotFound;

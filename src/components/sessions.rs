@@ -1,11 +1,13 @@
 use super::cards::{ErrorCard, LoadingCard};
+use super::confirm::ConfirmCard;
 use super::island::{self, failed_post, Latest, Submission};
 use super::sync::{announce_auth_change, on_auth_change};
 use super::title::{set_document_title, title, PageTitle};
 use crate::api::{
     change_password, list_sessions, revoke_other_sessions, revoke_session, ChangePassword,
-    RevokeOtherSessions, RevokeSession, SessionSummary,
+    ConfirmPassword, RevokeOtherSessions, RevokeSession, SessionSummary,
 };
+use crate::api::sudo_minutes;
 use crate::error::AppError;
 use crate::limits::{MAX_PASSWORD_BYTES, MIN_NEW_PASSWORD_CHARS};
 use leptos::either::Either;
@@ -17,6 +19,14 @@ use leptos::server_fn::ServerFn;
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let failed = failed_post::<ChangePassword>();
+    // Without JavaScript, a change refused for want of a confirmation (sudo mode) comes back
+    // here: the page then asks for it.
+    let confirm_failed = failed_post::<ConfirmPassword>();
+    let needs_confirm = confirm_failed.is_some()
+        || failed_post::<RevokeOtherSessions>()
+            .or_else(failed_post::<RevokeSession>)
+            .or_else(|| failed.clone())
+            == Some(AppError::SudoRequired);
     view! {
         <Suspense fallback=LoadingCard>
             {Suspend::new(async move {
@@ -24,7 +34,7 @@ pub fn SessionsPage() -> impl IntoView {
                 let text = page_title(&sessions, failed.is_some());
                 view! {
                     <PageTitle text/>
-                    <SessionsPanel sessions failed/>
+                    <SessionsPanel sessions failed confirm_failed needs_confirm minutes=sudo_minutes()/>
                 }
             })}
         </Suspense>
@@ -63,8 +73,14 @@ fn Unavailable(error: AppError) -> impl IntoView {
 fn SessionsPanel(
     sessions: Result<Vec<SessionSummary>, AppError>,
     failed: Option<AppError>,
+    confirm_failed: Option<AppError>,
+    needs_confirm: bool,
+    minutes: u64,
 ) -> impl IntoView {
     island::start();
+    // Sudo mode: shown when a change was refused for want of a confirmation.
+    let confirmed = RwSignal::new(!needs_confirm);
+    let confirming = Submission::new(confirm_failed);
     let sessions = RwSignal::new(sessions);
     let latest = Latest::new();
     let revoking = Submission::new(None);
@@ -124,6 +140,25 @@ fn SessionsPanel(
             },
         )
     };
+    Effect::new(move |_| {
+        let refused = [revoking, ending_others, changing]
+            .iter()
+            .any(|s| s.error.get() == Some(AppError::SudoRequired));
+        if refused {
+            confirmed.set(false);
+            island::focus("confirm-title");
+        }
+    });
+    Effect::new(move |previous: Option<bool>| {
+        let now = confirmed.get();
+        if previous == Some(false) && now {
+            for s in [revoking, ending_others, changing] {
+                s.error.set(None);
+            }
+            island::focus("sessions-title");
+        }
+        now
+    });
     // The password form stays in place (with what is typed into it) while the list refreshes.
     let listed = Memo::new(move |_| sessions.with(Result::is_ok));
     // The title follows the view (the server wrote the first one).
@@ -135,6 +170,9 @@ fn SessionsPanel(
     });
 
     view! {
+        {move || (!confirmed.get()).then(|| view! {
+            <ConfirmCard confirmed state=confirming with_passkey=Signal::stored(false) minutes/>
+        })}
         {move || match sessions.get() {
             Ok(list) => Either::Left(view! {
                 <SessionList list revoking on_revoke ending_others ended on_end_others/>
@@ -177,7 +215,10 @@ fn SessionList(
                             <strong>{s.browser}</strong>
                             {s.current.then(|| view! { <span class="badge">"This session"</span> })}
                             <br/>
-                            <small>"Signed in " {s.created} " · last active " {s.last_active}</small>
+                            <small>
+                                "Signed in " {s.created} {s.passkey.then_some(" with a passkey")}
+                                " · last active " {s.last_active}
+                            </small>
                         </div>
                         <form method="post" action=RevokeSession::PATH on:submit=on_revoke>
                             <input type="hidden" name="handle" value=s.handle/>
@@ -196,7 +237,7 @@ fn SessionList(
             </form>
             <p class="error" aria-live="assertive">{error}</p>
             <p class="status" aria-live="polite">{ended}</p>
-            <p class="hint"><a href="/">"Back"</a></p>
+            <p class="hint"><a href="/account">"Passkeys"</a> " · " <a href="/">"Back"</a></p>
         </section>
     }
 }

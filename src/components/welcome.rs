@@ -17,7 +17,10 @@ pub fn Welcome(
                 <button type="submit" aria-disabled=move || state.pending.get().then_some("true")>"Log out"</button>
             </form>
             <p class="error" aria-live="assertive">{state.message()}</p>
-            <p class="hint"><a href="/sessions">"Your sessions and password"</a></p>
+            <p class="hint">
+                <a href="/sessions">"Your sessions and password"</a> " · "
+                <a href="/account">"Passkeys"</a>
+            </p>
         </section>
     }
 }

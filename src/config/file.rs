@@ -117,6 +117,7 @@ pub(super) struct FileSecurity {
     pub max_body_bytes: usize,
     pub trusted_proxy_header: String,
     pub trusted_proxies: Vec<String>,
+    pub sudo_seconds: u64,
 }
 
 impl Default for FileSecurity {
@@ -129,6 +130,9 @@ impl Default for FileSecurity {
             max_body_bytes: 16 * 1024,
             trusted_proxy_header: String::new(),
             trusted_proxies: Vec::new(),
+            // GitHub's sudo mode lasts a few hours; ten minutes keeps a borrowed session's
+            // window small.
+            sudo_seconds: 600,
         }
     }
 }

@@ -130,6 +130,9 @@ pub struct SecurityConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The base64 signing key from `LATCHKEY_SESSION_KEY`, if set.
     pub session_key: Option<String>,
+    /// Sudo mode: sensitive changes (password, passkeys, ending other sessions) need the user
+    /// to have proved who they are (password or passkey) within this long.
+    pub sudo: Duration,
 }
 
 #[derive(Debug, Clone)]

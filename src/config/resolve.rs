@@ -147,6 +147,11 @@ fn resolve(
         "server.max-connections",
         || "must be at least 1".into(),
     )?;
+    ensure(
+        (1..=86_400).contains(&sec.sudo_seconds),
+        "security.sudo-seconds",
+        || "must be 1 ..= 86400".into(),
+    )?;
     let metrics = env("LATCHKEY_METRICS_ADDR").unwrap_or(file.metrics.addr.clone());
     let metrics_addr = match metrics.trim() {
         "" => None,
@@ -176,6 +181,7 @@ fn resolve(
             trusted_proxy_header,
             trusted_proxies,
             session_key: env("LATCHKEY_SESSION_KEY"),
+            sudo: Duration::from_secs(sec.sudo_seconds),
         },
         metrics_addr,
         throttle: ThrottleConfig {

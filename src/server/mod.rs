@@ -31,7 +31,8 @@ pub async fn app(
 ) -> Result<(App, AppState), BoxError> {
     assets::check_hash_file(&mut config.leptos);
     let origins = origins(&config, local);
-    let state = AppState::open_for_serving(config, clock).await?;
+    let passkeys = passkey_origin(&config, local);
+    let state = AppState::open_for_serving(config, clock, passkeys.as_deref()).await?;
     let router = router::router(state.clone(), origins)?;
     // Before routing: `/sessions/` is `/sessions` (with its session layer), not a fallback
     // that renders the page without one.
@@ -55,6 +56,18 @@ fn origins(config: &Config, local: SocketAddr) -> Vec<String> {
         origins.push(format!("http://localhost:{}", local.port()));
     }
     origins
+}
+
+/// Where passkeys work: the site's public URL, or in development on a loopback address
+/// `http://localhost:PORT` (a page reached on `127.0.0.1` points there). Otherwise none.
+fn passkey_origin(config: &Config, local: SocketAddr) -> Option<String> {
+    match &config.server.public_origin {
+        Some(origin) => Some(origin.clone()),
+        None if config.is_dev() && local.ip().is_loopback() => {
+            Some(format!("http://localhost:{}", local.port()))
+        }
+        None => None,
+    }
 }
 
 pub async fn serve(config: Config, clock: SharedClock) -> Result<(), BoxError> {

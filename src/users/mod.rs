@@ -5,6 +5,8 @@
 
 use crate::db::{on_db, Database};
 use crate::limits::MAX_USERNAME_CHARS;
+pub mod passkeys;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1,7 +1,7 @@
 //! Logging in and out, and who is logged in.
 
 use crate::api::context::Caller;
-use crate::auth::session::{AuthSession, SessionUser};
+use crate::auth::session::{AuthSession, Method, SessionUser};
 use crate::error::{AppError, InputError};
 use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS};
 use crate::state::AppState;
@@ -14,11 +14,7 @@ pub struct LoggedIn {
 }
 
 pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<LoggedIn, AppError> {
-    let Caller {
-        state,
-        session,
-        client,
-    } = caller;
+    let Caller { state, client, .. } = caller;
     // Refuse absurd input before it costs a hash, a query or a throttle slot.
     check_password_length(password)?;
     check_username(username)?;
@@ -39,14 +35,32 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
     };
     // A correct password: the attempt is taken back.
     state.throttle.succeeded(attempt).await?;
+    complete_login(caller, user, Method::Password).await
+}
+
+/// The rest of a login once the user has proved who they are (password or passkey): room for
+/// one more session, a new session id bound to the user, the bookkeeping, a device cookie.
+pub(super) async fn complete_login(
+    caller: &Caller,
+    user: SessionUser,
+    method: Method,
+) -> Result<LoggedIn, AppError> {
+    let Caller {
+        state,
+        session,
+        client,
+    } = caller;
     end_oldest_sessions(state, user.id).await?;
-    session.log_in(&user, client.user_agent.as_deref()).await?;
+    session
+        .log_in(&user, client.user_agent.as_deref(), method)
+        .await?;
     // Bookkeeping for `user list`: the login has happened, so a failed write only says so.
     if let Err(err) = users::record_login(&state.db, user.id, state.clock.unix()).await {
         tracing::warn!(error = %err, user_id = user.id, "could not record the login time");
     }
-    tracing::info!(event = "login", user_id = user.id, "login succeeded");
-    metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "success")
+    let method = method_label(method);
+    tracing::info!(event = "login", user_id = user.id, method, "login succeeded");
+    metrics::counter!("latchkey_logins_total", "method" => method, "result" => "success")
         .increment(1);
     let device_cookie = state
         .devices
@@ -55,6 +69,13 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
         name: user.name,
         device_cookie,
     })
+}
+
+pub(super) fn method_label(method: Method) -> &'static str {
+    match method {
+        Method::Password => "password",
+        Method::Passkey => "passkey",
+    }
 }
 
 /// Makes room for one more session of `user_id` within `[session] max-per-user`: a new login
@@ -164,6 +185,22 @@ pub(super) async fn require_user(caller: &Caller) -> Result<SessionUser, AppErro
     authenticated(&caller.state, &caller.session)
         .await?
         .ok_or(AppError::Unauthenticated)
+}
+
+/// The logged-in user, if they proved who they are within `[security] sudo-seconds` (sudo
+/// mode); else [`AppError::SudoRequired`].
+pub(super) async fn require_sudo(caller: &Caller) -> Result<SessionUser, AppError> {
+    let user = require_user(caller).await?;
+    if !in_sudo_mode(caller).await? {
+        return Err(AppError::SudoRequired);
+    }
+    Ok(user)
+}
+
+/// Whether the caller's session is in sudo mode now.
+pub(super) async fn in_sudo_mode(caller: &Caller) -> Result<bool, AppError> {
+    let window = caller.state.config.security.sudo.as_secs() as i64;
+    caller.session.verified_within(window).await
 }
 
 pub async fn current_user(caller: &Caller) -> Result<Option<String>, AppError> {

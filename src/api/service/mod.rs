@@ -3,5 +3,6 @@
 
 pub mod admin;
 pub mod login;
+pub mod passkeys;
 pub mod password;
 pub mod sessions;

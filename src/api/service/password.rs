@@ -1,6 +1,6 @@
 //! Changing the password from the sessions page.
 
-use super::login::{check_password_length, device, require_user, verify};
+use super::login::{check_password_length, device, require_sudo, require_user, verify};
 use crate::api::context::Caller;
 use crate::auth::password::validate_new_password;
 use crate::error::{AppError, InputError};
@@ -13,7 +13,7 @@ pub async fn change_password(
     new: &str,
     confirm: &str,
 ) -> Result<(), AppError> {
-    let user = require_user(caller).await?;
+    let user = require_sudo(caller).await?;
     let Caller {
         state,
         session,
@@ -55,5 +55,29 @@ pub async fn change_password(
         other_sessions_ended = ended,
         "password changed"
     );
+    Ok(())
+}
+
+/// Confirms who you are with your password: sudo mode starts. Throttled like a login.
+pub async fn confirm_password(caller: &Caller, password: &str) -> Result<(), AppError> {
+    let user = require_user(caller).await?;
+    let Caller {
+        state,
+        session,
+        client,
+    } = caller;
+    check_password_length(password)?;
+    let device = device(caller, &user.name);
+    let attempt = state
+        .throttle
+        .begin(&user.name, device.as_deref(), &client.address)
+        .await?;
+    if verify(state, &user.name, password).await?.is_none() {
+        tracing::info!(event = "sudo_failed", user_id = user.id, method = "password", "confirmation failed");
+        return Err(AppError::BadInput(InputError::WrongPassword));
+    }
+    state.throttle.succeeded(attempt).await?;
+    session.mark_verified().await?;
+    tracing::info!(event = "sudo", user_id = user.id, method = "password", "identity confirmed");
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! The sessions page: a user's sessions, and ending them.
 
-use super::login::{logout, require_user};
+use super::login::{logout, require_sudo, require_user};
 use crate::api::context::Caller;
 use crate::api::types::SessionSummary;
-use crate::auth::session::{AuthData, Deadlines};
+use crate::auth::session::{AuthData, Deadlines, Method};
 use crate::auth::user_agent::describe;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -37,17 +37,20 @@ pub async fn live_sessions(
                 created: format_time(data.created),
                 last_active: format_time(data.seen),
                 browser: describe(data.user_agent.as_deref()),
+                passkey: data.method == Method::Passkey,
             })
         })
         .collect())
 }
 
 pub async fn revoke_session(caller: &Caller, handle: &str) -> Result<(), AppError> {
-    let user = require_user(caller).await?;
     let Caller { state, session, .. } = caller;
     if session.id().is_some_and(|id| store::handle(&id) == handle) {
+        require_user(caller).await?;
         return logout(session).await;
     }
+    // Ending another session is sudo mode's: a borrowed session cannot lock its owner out.
+    let user = require_sudo(caller).await?;
     if state.sessions.delete_user_session(user.id, handle).await? {
         metrics::counter!("latchkey_sessions_revoked_total", "by" => "user").increment(1);
         tracing::info!(
@@ -61,7 +64,7 @@ pub async fn revoke_session(caller: &Caller, handle: &str) -> Result<(), AppErro
 }
 
 pub async fn revoke_other_sessions(caller: &Caller) -> Result<u64, AppError> {
-    let user = require_user(caller).await?;
+    let user = require_sudo(caller).await?;
     let Caller { state, session, .. } = caller;
     let ended = state
         .sessions

@@ -1,0 +1,79 @@
+//! Sudo mode's question: "confirm it's you" with the password, or a passkey where the browser
+//! and the page can use one. Shown in place (JavaScript) or on the page the failed form
+//! returned to (without it); either way the sensitive change is then made again.
+
+use super::island::Submission;
+use super::webauthn;
+use crate::api::{confirm_password, confirm_with_passkey, passkey_confirm_options, ConfirmPassword};
+use crate::limits::MAX_PASSWORD_BYTES;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+
+/// The confirmation card. `confirmed` is set once the server has accepted a confirmation;
+/// `with_passkey`: offer a passkey too (the user has one, the browser can use it here).
+#[component]
+pub fn ConfirmCard(
+    confirmed: RwSignal<bool>,
+    state: Submission,
+    with_passkey: Signal<bool>,
+    minutes: u64,
+) -> impl IntoView {
+    let on_password = move |event| {
+        state.submit(
+            event,
+            |f| confirm_password(f.get("password")),
+            move |(), form| {
+                form.reset();
+                confirmed.set(true);
+            },
+        )
+    };
+    let on_passkey = move |_| {
+        if state.pending.get_untracked() {
+            return;
+        }
+        state.error.set(None);
+        state.pending.set(true);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let options = passkey_confirm_options().await?;
+                let response = webauthn::get(options, false).await?;
+                confirm_with_passkey(response).await
+            }
+            .await;
+            state.pending.set(false);
+            match result {
+                Ok(()) => confirmed.set(true),
+                Err(error) => state.error.set(Some(error)),
+            }
+        });
+    };
+    view! {
+        <section class="card wide" aria-labelledby="confirm-title">
+            <h2 id="confirm-title" tabindex="-1">"Confirm it's you"</h2>
+            <p>
+                "Changing your password or passkeys, or ending other sessions, needs your password again. "
+                "It stays confirmed for " {minutes} " minutes."
+            </p>
+            <form method="post" action=ConfirmPassword::PATH on:submit=on_password>
+                <div class="field">
+                    <label for="confirm-password">"Password"</label>
+                    <input id="confirm-password" name="password" type="password" required
+                        maxlength=MAX_PASSWORD_BYTES autocomplete="current-password"
+                        aria-describedby="confirm-error"/>
+                </div>
+                <button type="submit" aria-disabled=move || state.pending.get().then_some("true")>"Confirm"</button>
+            </form>
+            {move || with_passkey.get().then(|| view! {
+                <div class="alternative">
+                    <button type="button" class="secondary" on:click=on_passkey
+                        aria-disabled=move || state.pending.get().then_some("true")
+                        aria-describedby="confirm-error">
+                        "Confirm with a passkey"
+                    </button>
+                </div>
+            })}
+            <p id="confirm-error" class="error" aria-live="assertive">{state.message()}</p>
+        </section>
+    }
+}
