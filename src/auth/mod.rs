@@ -3,8 +3,8 @@
 //! put it to work.
 
 pub mod demo;
-pub mod passkey;
 pub mod device;
+pub mod passkey;
 pub mod password;
 pub mod secret;
 pub mod session;

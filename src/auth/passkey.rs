@@ -38,7 +38,9 @@ pub struct RelyingParty {
 
 impl std::fmt::Debug for RelyingParty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelyingParty").field("origin", &self.origin).finish()
+        f.debug_struct("RelyingParty")
+            .field("origin", &self.origin)
+            .finish()
     }
 }
 
@@ -121,7 +123,9 @@ impl RelyingParty {
         state: &PasskeyRegistration,
     ) -> Result<NewPasskey, PasskeyError> {
         let response: RegisterPublicKeyCredential = serde_json::from_str(response)?;
-        let passkey = self.webauthn.finish_passkey_registration(&response, state)?;
+        let passkey = self
+            .webauthn
+            .finish_passkey_registration(&response, state)?;
         Ok(NewPasskey {
             credential_id: encode_id(passkey.cred_id()),
             passkey: serde_json::to_string(&passkey)?,

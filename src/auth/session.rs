@@ -244,9 +244,7 @@ impl AuthSession {
         state: &T,
     ) -> Result<(), AppError> {
         let now = self.clock.unix();
-        self.session
-            .insert(ceremony.key(), (now, state))
-            .await?;
+        self.session.insert(ceremony.key(), (now, state)).await?;
         match self.session.get::<AuthData>(AUTH_KEY).await? {
             Some(data) => self.pin_expiry(&data),
             None => {

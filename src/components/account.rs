@@ -66,7 +66,8 @@ fn AccountPanel(
     let status = RwSignal::new(None::<&'static str>);
     let offer = RwSignal::new(Offer::None);
     Effect::new(move |_| offer.set(webauthn::offer(origin.as_deref())));
-    let has_passkeys = Memo::new(move |_| page.with(|p| p.as_ref().is_ok_and(|p| !p.passkeys.is_empty())));
+    let has_passkeys =
+        Memo::new(move |_| page.with(|p| p.as_ref().is_ok_and(|p| !p.passkeys.is_empty())));
     let with_passkey = Signal::derive(move || has_passkeys.get() && offer.get() == Offer::Here);
 
     let reload = move || {

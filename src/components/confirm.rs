@@ -4,7 +4,9 @@
 
 use super::island::Submission;
 use super::webauthn;
-use crate::api::{confirm_password, confirm_with_passkey, passkey_confirm_options, ConfirmPassword};
+use crate::api::{
+    confirm_password, confirm_with_passkey, passkey_confirm_options, ConfirmPassword,
+};
 use crate::limits::MAX_PASSWORD_BYTES;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

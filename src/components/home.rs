@@ -3,8 +3,8 @@ use super::island::{self, failed_post, Latest, Submission};
 use super::login_form::LoginForm;
 use super::sync::{announce_auth_change, on_auth_change};
 use super::title::{set_document_title, title, PageTitle};
-use super::welcome::Welcome;
 use super::webauthn::{self, Offer};
+use super::welcome::Welcome;
 use crate::api::{
     current_user, demo_login, login, logout, passkey_origin, passkey_sign_in,
     passkey_sign_in_options, DemoAccount, Login,

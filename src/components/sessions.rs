@@ -3,11 +3,11 @@ use super::confirm::ConfirmCard;
 use super::island::{self, failed_post, Latest, Submission};
 use super::sync::{announce_auth_change, on_auth_change};
 use super::title::{set_document_title, title, PageTitle};
+use crate::api::sudo_minutes;
 use crate::api::{
     change_password, list_sessions, revoke_other_sessions, revoke_session, ChangePassword,
     ConfirmPassword, RevokeOtherSessions, RevokeSession, SessionSummary,
 };
-use crate::api::sudo_minutes;
 use crate::error::AppError;
 use crate::limits::{MAX_PASSWORD_BYTES, MIN_NEW_PASSWORD_CHARS};
 use leptos::either::Either;

@@ -28,7 +28,11 @@ pub struct HandleOwner {
 const COLUMNS: &str = "credential_id, user_id, name, passkey, created_at, last_used_at";
 
 /// The user's handle, made (from `fresh`) if the user has none yet; `None`: no such user.
-pub async fn handle(db: &Database, user_id: i64, fresh: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn handle(
+    db: &Database,
+    user_id: i64,
+    fresh: &str,
+) -> Result<Option<String>, sqlx::Error> {
     // One statement: two first registrations racing both end up with the handle that won.
     on_db!(
         db,
@@ -42,7 +46,10 @@ pub async fn handle(db: &Database, user_id: i64, fresh: &str) -> Result<Option<S
     )
 }
 
-pub async fn owner_of_handle(db: &Database, handle: &str) -> Result<Option<HandleOwner>, sqlx::Error> {
+pub async fn owner_of_handle(
+    db: &Database,
+    handle: &str,
+) -> Result<Option<HandleOwner>, sqlx::Error> {
     on_db!(
         db,
         "SELECT id, username, password_version, locked FROM users WHERE passkey_handle = ?",
@@ -52,14 +59,19 @@ pub async fn owner_of_handle(db: &Database, handle: &str) -> Result<Option<Handl
 
 /// The user's passkeys, oldest first.
 pub async fn list(db: &Database, user_id: i64) -> Result<Vec<StoredPasskey>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = ? ORDER BY created_at, credential_id");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM passkeys WHERE user_id = ? ORDER BY created_at, credential_id"
+    );
     on_db!(db, &sql, |sql, pool| sqlx::query_as(sql)
         .bind(user_id)
         .fetch_all(pool)
         .await)
 }
 
-pub async fn find(db: &Database, credential_id: &str) -> Result<Option<StoredPasskey>, sqlx::Error> {
+pub async fn find(
+    db: &Database,
+    credential_id: &str,
+) -> Result<Option<StoredPasskey>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = ?");
     on_db!(db, &sql, |sql, pool| sqlx::query_as(sql)
         .bind(credential_id)
@@ -107,7 +119,12 @@ pub async fn record_use(
 }
 
 /// Renames one of the user's passkeys; `false` if the user has no such passkey.
-pub async fn rename(db: &Database, user_id: i64, credential_id: &str, name: &str) -> Result<bool, sqlx::Error> {
+pub async fn rename(
+    db: &Database,
+    user_id: i64,
+    credential_id: &str,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
     let done = on_db!(
         db,
         "UPDATE passkeys SET name = ? WHERE credential_id = ? AND user_id = ?",

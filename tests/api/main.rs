@@ -18,6 +18,7 @@ mod logout;
 mod metrics;
 mod no_js;
 mod pages;
+mod passkeys;
 mod restart;
 mod security;
 mod sessions;

@@ -59,7 +59,12 @@ pub(super) async fn complete_login(
         tracing::warn!(error = %err, user_id = user.id, "could not record the login time");
     }
     let method = method_label(method);
-    tracing::info!(event = "login", user_id = user.id, method, "login succeeded");
+    tracing::info!(
+        event = "login",
+        user_id = user.id,
+        method,
+        "login succeeded"
+    );
     metrics::counter!("latchkey_logins_total", "method" => method, "result" => "success")
         .increment(1);
     let device_cookie = state

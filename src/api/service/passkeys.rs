@@ -49,7 +49,12 @@ pub async fn sign_in(caller: &Caller, response: &str) -> Result<LoggedIn, AppErr
         .begin(account, device.as_deref(), &client.address)
         .await?;
     let failed = |why: &'static str| {
-        tracing::info!(event = "login_failed", method = "passkey", why, "passkey login failed");
+        tracing::info!(
+            event = "login_failed",
+            method = "passkey",
+            why,
+            "passkey login failed"
+        );
         metrics::counter!("latchkey_logins_total", "method" => "passkey", "result" => "failure")
             .increment(1);
         AppError::PasskeyRefused
@@ -74,7 +79,11 @@ pub async fn sign_in(caller: &Caller, response: &str) -> Result<LoggedIn, AppErr
         }
     };
     if owner.locked {
-        tracing::info!(event = "login_locked", user_id = owner.id, "login refused: account locked");
+        tracing::info!(
+            event = "login_locked",
+            user_id = owner.id,
+            "login refused: account locked"
+        );
         return Err(failed("account locked"));
     }
     state.throttle.succeeded(attempt).await?;
@@ -126,7 +135,9 @@ pub async fn registration_options(caller: &Caller) -> Result<String, AppError> {
         .map(|p| p.credential_id)
         .collect();
     let (options, ceremony) = rp.start_registration(&handle, &user.name, &existing)?;
-    session.begin_ceremony(Ceremony::Register, &ceremony).await?;
+    session
+        .begin_ceremony(Ceremony::Register, &ceremony)
+        .await?;
     Ok(options)
 }
 
@@ -161,7 +172,11 @@ pub async fn register(
         last_used_at: None,
     };
     if !table::insert(&state.db, &stored).await? {
-        tracing::info!(event = "passkey_taken", user_id = user.id, "passkey already registered");
+        tracing::info!(
+            event = "passkey_taken",
+            user_id = user.id,
+            "passkey already registered"
+        );
         return Err(AppError::PasskeyTaken);
     }
     tracing::info!(event = "passkey_added", user_id = user.id, "passkey added");
@@ -192,7 +207,11 @@ pub async fn remove(caller: &Caller, id: &str) -> Result<(), AppError> {
     if !table::remove(&caller.state.db, user.id, id).await? {
         return Err(AppError::BadInput(InputError::NoSuchPasskey));
     }
-    tracing::info!(event = "passkey_removed", user_id = user.id, "passkey removed");
+    tracing::info!(
+        event = "passkey_removed",
+        user_id = user.id,
+        "passkey removed"
+    );
     metrics::counter!("latchkey_passkeys_total", "change" => "removed").increment(1);
     Ok(())
 }
@@ -237,19 +256,31 @@ pub async fn confirm(caller: &Caller, response: &str) -> Result<(), AppError> {
     let verified = match (ceremony, stored) {
         (Some(ceremony), Some(stored)) => rp
             .finish_confirm(response, &ceremony, &stored.passkey)
-            .inspect_err(|err| tracing::info!(event = "passkey_refused", error = %err, "passkey refused"))
+            .inspect_err(
+                |err| tracing::info!(event = "passkey_refused", error = %err, "passkey refused"),
+            )
             .ok()
             .map(|updated| (stored, updated)),
         _ => None,
     };
     let Some((stored, updated)) = verified else {
-        tracing::info!(event = "sudo_failed", user_id = user.id, method = "passkey", "confirmation failed");
+        tracing::info!(
+            event = "sudo_failed",
+            user_id = user.id,
+            method = "passkey",
+            "confirmation failed"
+        );
         return Err(AppError::PasskeyRefused);
     };
     state.throttle.succeeded(attempt).await?;
     record_use(state, &stored.credential_id, &updated).await;
     session.mark_verified().await?;
-    tracing::info!(event = "sudo", user_id = user.id, method = "passkey", "identity confirmed");
+    tracing::info!(
+        event = "sudo",
+        user_id = user.id,
+        method = "passkey",
+        "identity confirmed"
+    );
     Ok(())
 }
 

@@ -73,11 +73,21 @@ pub async fn confirm_password(caller: &Caller, password: &str) -> Result<(), App
         .begin(&user.name, device.as_deref(), &client.address)
         .await?;
     if verify(state, &user.name, password).await?.is_none() {
-        tracing::info!(event = "sudo_failed", user_id = user.id, method = "password", "confirmation failed");
+        tracing::info!(
+            event = "sudo_failed",
+            user_id = user.id,
+            method = "password",
+            "confirmation failed"
+        );
         return Err(AppError::BadInput(InputError::WrongPassword));
     }
     state.throttle.succeeded(attempt).await?;
     session.mark_verified().await?;
-    tracing::info!(event = "sudo", user_id = user.id, method = "password", "identity confirmed");
+    tracing::info!(
+        event = "sudo",
+        user_id = user.id,
+        method = "password",
+        "identity confirmed"
+    );
     Ok(())
 }
