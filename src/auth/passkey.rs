@@ -99,7 +99,6 @@ impl RelyingParty {
         let exclude: Vec<CredentialID> = existing
             .iter()
             .filter_map(|id| decode_id(id))
-            .map(CredentialID::from)
             .collect();
         let (options, state) = self.webauthn.start_passkey_registration(
             handle,

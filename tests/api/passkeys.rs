@@ -66,7 +66,7 @@ impl Browser {
         if rcr.public_key.allow_credentials.is_empty() {
             rcr.public_key.allow_credentials = vec![AllowCredentials {
                 type_: "public-key".into(),
-                id: id.into(),
+                id,
                 transports: None,
             }];
         }
