@@ -96,10 +96,7 @@ impl RelyingParty {
         let handle = Uuid::parse_str(handle).map_err(|_| {
             PasskeyError::Refused(webauthn_rs::prelude::WebauthnError::InvalidUserUniqueId)
         })?;
-        let exclude: Vec<CredentialID> = existing
-            .iter()
-            .filter_map(|id| decode_id(id))
-            .collect();
+        let exclude: Vec<CredentialID> = existing.iter().filter_map(|id| decode_id(id)).collect();
         let (options, state) = self.webauthn.start_passkey_registration(
             handle,
             user_name,

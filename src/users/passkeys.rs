@@ -57,10 +57,10 @@ pub async fn owner_of_handle(
     )
 }
 
-/// The user's passkeys, oldest first.
+/// The user's passkeys, oldest first (by name within a second).
 pub async fn list(db: &Database, user_id: i64) -> Result<Vec<StoredPasskey>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM passkeys WHERE user_id = ? ORDER BY created_at, credential_id"
+        "SELECT {COLUMNS} FROM passkeys WHERE user_id = ? ORDER BY created_at, name, credential_id"
     );
     on_db!(db, &sql, |sql, pool| sqlx::query_as(sql)
         .bind(user_id)
@@ -164,4 +164,82 @@ pub async fn remove_all(db: &Database, user_id: i64) -> Result<u64, sqlx::Error>
             .map(|r| r.rows_affected())
     })?;
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::testing::TestDb;
+
+    fn passkey(id: &str, user_id: i64, name: &str) -> StoredPasskey {
+        StoredPasskey {
+            credential_id: id.into(),
+            user_id,
+            name: name.into(),
+            passkey: "{}".into(),
+            created_at: 100,
+            last_used_at: None,
+        }
+    }
+
+    /// The table's contract, on either database: one credential id serves one account; each
+    /// user changes only their own; a handle is made once; deleting a user deletes its passkeys.
+    async fn contract(t: TestDb) {
+        let db = &t.db;
+        let a = crate::users::create(db, "alice", "hash").await.unwrap();
+        let b = crate::users::create(db, "bob", "hash").await.unwrap();
+        assert!(insert(db, &passkey("cred1", a, "Phone")).await.unwrap());
+        assert!(!insert(db, &passkey("cred1", b, "Stolen")).await.unwrap());
+        assert!(insert(db, &passkey("cred2", a, "Laptop")).await.unwrap());
+        let names: Vec<String> = list(db, a)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(names, ["Laptop", "Phone"]);
+        assert!(list(db, b).await.unwrap().is_empty());
+
+        assert!(!rename(db, b, "cred1", "Mine").await.unwrap());
+        assert!(!remove(db, b, "cred1").await.unwrap());
+        assert!(rename(db, a, "cred1", "Old phone").await.unwrap());
+        record_use(db, "cred1", "{\"updated\":1}", 200)
+            .await
+            .unwrap();
+        let used = find(db, "cred1").await.unwrap().unwrap();
+        assert_eq!(
+            (used.name.as_str(), used.last_used_at),
+            ("Old phone", Some(200))
+        );
+        assert_eq!(used.passkey, "{\"updated\":1}");
+
+        let handle = handle(db, a, "first").await.unwrap().unwrap();
+        assert_eq!(handle, "first");
+        assert_eq!(
+            super::handle(db, a, "second").await.unwrap().unwrap(),
+            "first"
+        );
+        assert_eq!(owner_of_handle(db, "first").await.unwrap().unwrap().id, a);
+        assert!(owner_of_handle(db, "second").await.unwrap().is_none());
+
+        assert!(remove(db, a, "cred2").await.unwrap());
+        crate::users::delete(db, "alice").await.unwrap();
+        assert!(
+            find(db, "cred1").await.unwrap().is_none(),
+            "deleted with its user"
+        );
+        assert!(insert(db, &passkey("cred3", b, "Key")).await.unwrap());
+        assert_eq!(remove_all(db, b).await.unwrap(), 1);
+        t.finish().await;
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        contract(TestDb::sqlite().await).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        contract(TestDb::postgres().await).await;
+    }
 }

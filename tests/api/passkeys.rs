@@ -396,8 +396,15 @@ async fn a_removed_passkey_no_longer_signs_in_and_the_cli_clears_a_lost_device()
         StatusCode::OK
     );
     let (_, _, listed) = call(&app, "passkeys", &[], Some(&cookie)).await;
-    let phone = listed["passkeys"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(listed["passkeys"][0]["name"], "Phone");
+    let phone = listed["passkeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Phone")
+        .expect("listed by name")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let (status, _, _) = call(
         &app,
@@ -525,6 +532,7 @@ async fn sensitive_changes_need_a_recent_confirmation() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // A passkey confirms too.
+    app.clock().advance(Duration::from_secs(601));
     let (status, _, body) = call(&app, "passkey_confirm_options", &[], Some(&cookie)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let response = browser.get(&options(&body), 0);
@@ -589,4 +597,60 @@ async fn passkeys_need_a_host_name_and_without_one_the_site_works_as_before() {
         html.contains("username webauthn"),
         "autofill offered where passkeys work"
     );
+}
+
+#[tokio::test]
+async fn without_javascript_a_refused_change_brings_the_confirmation_and_it_leads_back() {
+    const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+    let app = InProcessApp::spawn(&[]).await;
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    app.clock().advance(Duration::from_secs(601));
+    let page = app.url("/sessions");
+    let post = |path: &'static str, form: Vec<(&'static str, &'static str)>, referer: String| {
+        let cookie = cookie.clone();
+        let app = &app;
+        async move {
+            app.post_form(
+                path,
+                &form,
+                &[
+                    ("accept", BROWSER_ACCEPT),
+                    ("referer", &referer),
+                    ("cookie", &cookie),
+                ],
+            )
+            .await
+        }
+    };
+    let res = post("/api/revoke_other_sessions", vec![], page.clone()).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let back = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.contains("__err"), "{back}");
+    let shown = app.page_text_as(&back, Some(&cookie)).await;
+    assert!(shown.contains("Confirm it's you"), "{shown}");
+
+    // Confirming goes back to the page itself, not to the address that carried the error.
+    let res = post(
+        "/api/confirm_password",
+        vec![("password", DEMO_PASSWORD)],
+        back.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()["location"], "/sessions");
+    let shown = app.page_text_as(&page, Some(&cookie)).await;
+    assert!(!shown.contains("Confirm it's you"), "{shown}");
+    let res = post("/api/revoke_other_sessions", vec![], page.clone()).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert!(!res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("__err"));
+
+    // The account page asks first when the confirmation has run out.
+    let account = app.page_text_as(&app.url("/account"), Some(&cookie)).await;
+    assert!(!account.contains("Confirm it's you"), "{account}");
+    app.clock().advance(Duration::from_secs(601));
+    let account = app.page_text_as(&app.url("/account"), Some(&cookie)).await;
+    assert!(account.contains("Confirm it's you"), "{account}");
 }
