@@ -1,6 +1,7 @@
 // latchkey in Firefox (Debian's firefox-esr, driven over WebDriver BiDi by puppeteer-core):
 // the page hydrates, an in-place login and logout work, titles and focus follow, and the
-// sessions page's lazily loaded island answers a form in place. Playwright
+// sessions page's lazily loaded island answers a form in place, and the login page offers
+// passkeys where they work. Playwright
 // drives only its own Firefox build, hence this separate, small check.
 // Usage: node firefox.cjs http://127.0.0.1:PORT   (a DEV server: the demo user exists)
 const puppeteer = require("puppeteer-core");
@@ -31,6 +32,14 @@ async function until(page, predicate, what, ...args) {
     await page.goto(base + "/");
     await until(page, () => document.body.hasAttribute("data-hydrated"), "the page hydrates");
     if ((await page.title()) !== "Log in – latchkey") fail(`title: ${await page.title()}`);
+    // Passkeys work on the host name: a page on 127.0.0.1 points there.
+    const local = base.replace("127.0.0.1", "localhost");
+    await until(
+      page,
+      (url) => [...document.querySelectorAll("a")].some((a) => a.textContent === url),
+      "the link to where passkeys work",
+      local,
+    );
 
     await page.type("#username", "user1");
     await page.type("#password", "mypassword");
@@ -61,8 +70,19 @@ async function until(page, predicate, what, ...args) {
     await until(page, () => document.body.hasAttribute("data-hydrated"), "the page hydrates again");
     await page.click("button[type=submit]");
     await until(page, () => document.activeElement?.id === "login-title", "focus on the login heading");
+
+    // There, Firefox gets the passkey button and the user-name field's passkey suggestions.
+    await page.goto(local + "/");
+    await until(page, () => document.body.hasAttribute("data-hydrated"), "the page hydrates on localhost");
+    await until(
+      page,
+      () => [...document.querySelectorAll("button")].some((b) => b.textContent === "Sign in with a passkey"),
+      "the passkey button",
+    );
+    const autocomplete = await page.$eval("#username", (i) => i.getAttribute("autocomplete"));
+    if (autocomplete !== "username webauthn") fail(`autocomplete: ${autocomplete}`);
     if (errors.length) fail(`page errors: ${errors.join("; ")}`);
-    console.log("Firefox: hydration, in-place login and logout, titles and focus, the lazy sessions island: ok");
+    console.log("Firefox: hydration, in-place login and logout, titles and focus, the lazy sessions island, passkey controls: ok");
   } finally {
     await browser.close();
   }
