@@ -1,7 +1,8 @@
 // The front end each page actually loads, as the browser receives it: every /pkg script and
 // WASM file a cold load of the page fetches (its brotli-encoded body size as sent), once the
 // page is interactive and the network is idle (lazily loaded islands included).
-// Usage: node bench/pages.cjs BASE COOKIE; prints JSON {login: {...}, sessions: {...}}.
+// Pages are loaded on `localhost` (where passkeys work: the login page as it ships).
+// Usage: node bench/pages.cjs BASE COOKIE; prints JSON {login, sessions, account}.
 const path = require("node:path");
 const { chromium } = require(path.join(__dirname, "../end2end/node_modules/playwright-core"));
 
@@ -28,12 +29,17 @@ async function load(browser, url, cookie) {
 }
 
 (async () => {
-  const [base, cookie] = process.argv.slice(2);
+  const [given, cookie] = process.argv.slice(2);
+  const base = given.replace("127.0.0.1", "localhost");
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
   });
-  const out = { login: await load(browser, base + "/"), sessions: await load(browser, base + "/sessions", cookie) };
+  const out = {
+    login: await load(browser, base + "/"),
+    sessions: await load(browser, base + "/sessions", cookie),
+    account: await load(browser, base + "/account", cookie),
+  };
   await browser.close();
   console.log(JSON.stringify(out));
 })();

@@ -67,6 +67,8 @@ def page_bytes(p):
 if pages:
     targets.append(("Login page WASM + JS ≤ 100 KB brotli (as the browser fetches it)", page_bytes(pages["login"])))
     targets.append(("Sessions page WASM + JS (no target)", page_bytes(pages["sessions"])))
+    if "account" in pages:
+        targets.append(("Account (passkeys) page WASM + JS (no target)", page_bytes(pages["account"])))
 else:
     fe = r.get("front_end", {})
     wasm_js = sum(v["brotli"] for k, v in fe.items() if k.endswith((".wasm", ".js")))

@@ -31,7 +31,7 @@ pub enum AppError {
     #[error("For your security, confirm it's you first.")]
     SudoRequired,
     /// A passkey ceremony failed a check, was not found, or took too long.
-    #[error("That passkey was not accepted. Try again, or use your password.")]
+    #[error("That passkey was not accepted. Try again, or enter your password.")]
     PasskeyRefused,
     /// The passkey being added is already registered (to this or another account).
     #[error("That passkey is already registered.")]

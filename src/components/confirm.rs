@@ -1,5 +1,5 @@
 //! Sudo mode's question: "confirm it's you" with the password, or a passkey where the browser
-//! and the page can use one. Shown in place (JavaScript) or on the page the failed form
+//! and the page can work with one. Shown in place (JavaScript) or on the page the failed form
 //! returned to (without it); either way the sensitive change is then made again.
 
 use super::island::Submission;
@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 /// The confirmation card. `confirmed` is set once the server has accepted a confirmation;
-/// `with_passkey`: offer a passkey too (the user has one, the browser can use it here).
+/// `with_passkey`: offer a passkey too (the user has one, the browser has passkeys here).
 #[component]
 pub fn ConfirmCard(
     confirmed: RwSignal<bool>,
