@@ -342,6 +342,8 @@ def main():
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--stores-only", action="store_true",
                     help="only the store comparison, merged into the existing bench/results.json")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="only the --baseline comparison, merged into the existing bench/results.json")
     ap.add_argument("--peer", default=str(ROOT.parent / "shared/peers/express-session-tutorial"))
     ap.add_argument("--baseline", help="a saved earlier release build (DIR/latchkey, DIR/hash.txt, DIR/site, "
                     "optionally DIR/Leptos.toml): "
@@ -376,6 +378,16 @@ def main():
         subprocess.run([binary, "user", "add", name], input=LK_PASSWORD + "\n", text=True, env={**os.environ, **env}, cwd=ROOT, check=True)
 
     login_body = f"username=user2&password={LK_PASSWORD}"
+    if args.compare_only:
+        if not args.baseline:
+            sys.exit("--compare-only needs --baseline DIR")
+        results = json.loads((BENCH / "results.json").read_text())
+        results["baseline_comparison"] = compare(Path(args.baseline), binary, env, work, args)
+        results["baseline_comparison"]["baseline_cookie"] = args.baseline_cookie
+        results["baseline_comparison"]["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        shutil.rmtree(work, ignore_errors=True)
+        return
     if args.stores_only:
         results = json.loads((BENCH / "results.json").read_text())
         results["stores"] = store_runs(binary, config, env, work, args, login_body)

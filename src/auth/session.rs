@@ -268,8 +268,15 @@ impl AuthSession {
             .await
             .ok()
             .flatten();
-        if let Some(data) = self.session.get::<AuthData>(AUTH_KEY).await? {
-            self.pin_expiry(&data)?;
+        match (self.session.get::<AuthData>(AUTH_KEY).await?, &taken) {
+            (Some(data), _) => self.pin_expiry(&data)?,
+            // Nobody logged in: what is left of the session ends when the ceremony would have.
+            (None, Some((at, _))) => {
+                let end = time::OffsetDateTime::from_unix_timestamp(at + CEREMONY_SECONDS)
+                    .map_err(|_| AppError::Internal)?;
+                self.session.set_expiry(Some(Expiry::AtDateTime(end)));
+            }
+            (None, None) => {}
         }
         let now = self.clock.unix();
         Ok(taken
@@ -347,6 +354,26 @@ mod tests {
         auth.renew(1).await.unwrap();
         assert_eq!(auth.password_version_now().await, None);
         assert_eq!(auth.user().await.unwrap().unwrap().password_version, 1);
+        f.finish().await;
+    }
+
+    /// A ceremony's state serves once, only its own kind, and not after five minutes.
+    #[tokio::test]
+    async fn a_ceremony_serves_once_and_not_after_five_minutes() {
+        let f = crate::store::suite::sqlite().await;
+        let clock = Arc::new(crate::clock::ManualClock::default());
+        let session = Session::new(None, Arc::new(f.store.clone()), None);
+        let auth = AuthSession::new(session, clock.clone(), Deadlines::new(1800, 86400));
+        let take = |ceremony| auth.take_ceremony::<String>(ceremony);
+
+        auth.begin_ceremony(Ceremony::SignIn, &"state").await.unwrap();
+        assert_eq!(take(Ceremony::Register).await.unwrap(), None);
+        assert_eq!(take(Ceremony::SignIn).await.unwrap().as_deref(), Some("state"));
+        assert_eq!(take(Ceremony::SignIn).await.unwrap(), None);
+
+        auth.begin_ceremony(Ceremony::Confirm, &"late").await.unwrap();
+        clock.advance(std::time::Duration::from_secs(CEREMONY_SECONDS as u64));
+        assert_eq!(take(Ceremony::Confirm).await.unwrap(), None);
         f.finish().await;
     }
 
