@@ -366,12 +366,19 @@ mod tests {
         let auth = AuthSession::new(session, clock.clone(), Deadlines::new(1800, 86400));
         let take = |ceremony| auth.take_ceremony::<String>(ceremony);
 
-        auth.begin_ceremony(Ceremony::SignIn, &"state").await.unwrap();
+        auth.begin_ceremony(Ceremony::SignIn, &"state")
+            .await
+            .unwrap();
         assert_eq!(take(Ceremony::Register).await.unwrap(), None);
-        assert_eq!(take(Ceremony::SignIn).await.unwrap().as_deref(), Some("state"));
+        assert_eq!(
+            take(Ceremony::SignIn).await.unwrap().as_deref(),
+            Some("state")
+        );
         assert_eq!(take(Ceremony::SignIn).await.unwrap(), None);
 
-        auth.begin_ceremony(Ceremony::Confirm, &"late").await.unwrap();
+        auth.begin_ceremony(Ceremony::Confirm, &"late")
+            .await
+            .unwrap();
         clock.advance(std::time::Duration::from_secs(CEREMONY_SECONDS as u64));
         assert_eq!(take(Ceremony::Confirm).await.unwrap(), None);
         f.finish().await;
