@@ -86,7 +86,9 @@ test.describe("passkeys", () => {
 
     // The authenticator still holds it; the site no longer accepts it, and says so.
     await logOut(page);
+    const refused = page.waitForResponse((r) => r.url().endsWith("/api/passkey_sign_in"));
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    expect((await refused).status()).toBe(401);
     await expect(page.locator("#login-error")).toContainText("not accepted");
     await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
     expect(violations).toEqual([]);

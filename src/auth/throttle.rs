@@ -188,6 +188,26 @@ impl Throttle {
         Ok(done)
     }
 
+    /// Counts one request of `kind` from `address` and refuses it beyond `limit` per window
+    /// (for requests that cost a store write but are no login attempt: a passkey sign-in's
+    /// challenge).
+    pub async fn limit(&self, kind: &str, address: &str, limit: u32) -> Result<(), ThrottleError> {
+        let now = self.clock.unix();
+        self.take(self.stored_key(kind, address), limit, now, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether this is the first use of `value` (a ceremony's state) within the window: one
+    /// atomic count in the database, so that two requests racing with the same session (each
+    /// holding its own copy of the ceremony) cannot both use it.
+    pub async fn first_use(&self, kind: &str, value: &str) -> Result<bool, ThrottleError> {
+        let (uses, _) = self
+            .count(&self.stored_key(kind, value), self.clock.unix())
+            .await?;
+        Ok(uses == 1)
+    }
+
     /// Forgets windows that have passed (called by the periodic cleanup task).
     pub async fn prune(&self) -> Result<u64, ThrottleError> {
         let cutoff = self.clock.unix() - self.window();

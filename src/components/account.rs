@@ -70,6 +70,7 @@ fn AccountPanel(
         Memo::new(move |_| page.with(|p| p.as_ref().is_ok_and(|p| !p.passkeys.is_empty())));
     let with_passkey = Signal::derive(move || has_passkeys.get() && offer.get() == Offer::Here);
 
+    // The list is drawn anew after a change: focus then lands on its heading, not on nothing.
     let reload = move || {
         leptos::task::spawn_local(async move {
             let now = passkeys().await;
@@ -77,6 +78,7 @@ fn AccountPanel(
                 confirmed.set(p.confirmed);
             }
             page.set(now);
+            island::focus("passkeys-title");
         });
     };
     // A change refused for want of a confirmation: ask for it, where the keyboard is.
@@ -130,10 +132,7 @@ fn AccountPanel(
         changing.submit(
             event,
             |f| remove_passkey(f.get("id")),
-            move |(), _| {
-                done("Passkey removed.");
-                island::focus("passkeys-title");
-            },
+            move |(), _| done("Passkey removed."),
         )
     };
     Effect::new(move |_| {

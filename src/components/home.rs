@@ -82,7 +82,11 @@ fn AuthPanel(
         let ticket = latest.ticket();
         leptos::task::spawn_local(async move {
             if let Ok(now) = current_user().await {
-                if latest.is_current(ticket) {
+                // Only a change redraws: a redrawn login form would start a new passkey
+                // request, replacing the one a passkey dialog may be answering.
+                if latest.is_current(ticket)
+                    && user.with_untracked(|u| u.as_ref().ok() != Some(&now))
+                {
                     if now.is_some() {
                         arrival.set_value((None, false));
                     }
@@ -112,8 +116,11 @@ fn AuthPanel(
     let offer = RwSignal::new(Offer::None);
     Effect::new(move |_| offer.set(webauthn::offer(passkeys.as_deref())));
     let passkey_pending = RwSignal::new(false);
+    // Bumped to ask the form for a new autofill request (the last one ended without a login).
+    let rearm = RwSignal::new(0u32);
     let on_passkey = Callback::new(move |dialog: bool| {
-        if dialog && passkey_pending.get_untracked() {
+        // One request at a time: none while the dialog's runs.
+        if passkey_pending.get_untracked() {
             return;
         }
         leptos::task::spawn_local(async move {
@@ -133,10 +140,21 @@ fn AuthPanel(
             if dialog {
                 passkey_pending.set(false);
             }
-            match result {
-                Ok(name) => logged_in(name),
-                Err(error) if webauthn::is_cancelled(&error) => {}
-                Err(error) => logging_in.error.set(Some(error)),
+            let again = match result {
+                Ok(name) => {
+                    logged_in(name);
+                    false
+                }
+                // The autofill request, cancelled by the dialog's: that one re-arms it.
+                Err(error) if webauthn::is_cancelled(&error) => false,
+                Err(error) => {
+                    logging_in.error.set(Some(error));
+                    true
+                }
+            };
+            // The form is still shown: its suggestions get a new request.
+            if again && user.with_untracked(|u| matches!(u, Ok(None))) {
+                rearm.update(|n| *n += 1);
             }
         });
     });
@@ -170,7 +188,7 @@ fn AuthPanel(
             let (typed, autofocus) = arrival.get_value();
             EitherOf3::B(view! {
                 <LoginForm state=logging_in demo=demo.clone() typed autofocus on_submit=on_login
-                    webauthn offer on_passkey passkey_pending/>
+                    webauthn offer on_passkey passkey_pending rearm/>
             })
         }
         Err(error) => EitherOf3::C(view! { <ErrorCard title="latchkey" error/> }),

@@ -23,10 +23,13 @@ pub fn LoginForm(
     /// field's suggestions.
     on_passkey: Callback<bool>,
     passkey_pending: RwSignal<bool>,
+    /// Changes when the suggestions need a new request (the last one ended without a login).
+    rearm: RwSignal<u32>,
 ) -> impl IntoView {
     let pending = state.pending;
     // The browser's suggestions list this site's passkeys while the form is shown.
     Effect::new(move |_| {
+        rearm.track();
         if offer.get() == Offer::Here {
             on_passkey.run(false);
         }

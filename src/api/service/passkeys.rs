@@ -18,9 +18,23 @@ fn relying_party(state: &AppState) -> Result<&RelyingParty, AppError> {
     state.passkeys.as_ref().ok_or(AppError::PasskeysOff)
 }
 
+/// Sign-in challenges per address and throttle window: each stores a short-lived session, and
+/// the login page asks for one per view (its autofill request).
+const SIGN_IN_OPTIONS_PER_ADDRESS: u32 = 200;
+
 /// Starts a sign-in: the request options for the browser.
 pub async fn sign_in_options(caller: &Caller) -> Result<String, AppError> {
-    let (options, ceremony) = relying_party(&caller.state)?.start_sign_in()?;
+    let rp = relying_party(&caller.state)?;
+    caller
+        .state
+        .throttle
+        .limit(
+            "sign_in_options",
+            &caller.client.address,
+            SIGN_IN_OPTIONS_PER_ADDRESS,
+        )
+        .await?;
+    let (options, ceremony) = rp.start_sign_in()?;
     caller
         .session
         .begin_ceremony(Ceremony::SignIn, &ceremony)
@@ -37,17 +51,6 @@ pub async fn sign_in(caller: &Caller, response: &str) -> Result<LoggedIn, AppErr
     } = caller;
     let rp = relying_party(state)?;
     let claimed = rp.claimed(response)?;
-    let ceremony = session.take_ceremony(Ceremony::SignIn).await?;
-    let owner = table::owner_of_handle(&state.db, &claimed.handle).await?;
-    // Counted against the account the response names (or its unknown handle) and the address.
-    let account = owner
-        .as_ref()
-        .map_or(claimed.handle.as_str(), |o| o.username.as_str());
-    let device = device(caller, account);
-    let attempt = state
-        .throttle
-        .begin(account, device.as_deref(), &client.address)
-        .await?;
     let failed = |why: &'static str| {
         tracing::info!(
             event = "login_failed",
@@ -59,9 +62,22 @@ pub async fn sign_in(caller: &Caller, response: &str) -> Result<LoggedIn, AppErr
             .increment(1);
         AppError::PasskeyRefused
     };
-    let Some(ceremony) = ceremony else {
+    // Nothing can succeed without a ceremony in progress (none, or older than five minutes):
+    // refused before it costs the account an attempt.
+    let Some(ceremony) = session.take_ceremony(Ceremony::SignIn).await? else {
         return Err(failed("no sign-in in progress, or it took too long"));
     };
+    once(state, &ceremony).await?;
+    let owner = table::owner_of_handle(&state.db, &claimed.handle).await?;
+    // Counted against the account the response names (or its unknown handle) and the address.
+    let account = owner
+        .as_ref()
+        .map_or(claimed.handle.as_str(), |o| o.username.as_str());
+    let device = device(caller, account);
+    let attempt = state
+        .throttle
+        .begin(account, device.as_deref(), &client.address)
+        .await?;
     let Some(owner) = owner else {
         return Err(failed("unknown user handle"));
     };
@@ -245,6 +261,9 @@ pub async fn confirm(caller: &Caller, response: &str) -> Result<(), AppError> {
     let rp = relying_party(state)?;
     let credential_id = passkey::response_credential_id(response)?;
     let ceremony = session.take_ceremony(Ceremony::Confirm).await?;
+    if let Some(ceremony) = &ceremony {
+        once(state, ceremony).await?;
+    }
     let device = device(caller, &user.name);
     let attempt = state
         .throttle
@@ -282,6 +301,22 @@ pub async fn confirm(caller: &Caller, response: &str) -> Result<(), AppError> {
         "identity confirmed"
     );
     Ok(())
+}
+
+/// Refuses a ceremony's state used before: a session's state is taken out by the request that
+/// uses it, but two requests racing with the same cookie each hold a copy (most passkeys keep
+/// no signature counter to catch the second).
+async fn once<T: serde::Serialize>(state: &AppState, ceremony: &T) -> Result<(), AppError> {
+    let id = serde_json::to_string(ceremony).map_err(|_| AppError::Internal)?;
+    if state.throttle.first_use("ceremony", &id).await? {
+        Ok(())
+    } else {
+        tracing::warn!(
+            event = "passkey_replayed",
+            "a ceremony's state was used twice"
+        );
+        Err(AppError::PasskeyRefused)
+    }
 }
 
 /// Counter and backup flags after a use, and when: bookkeeping after the fact, so a failed
