@@ -145,6 +145,15 @@ async fn add_passkey(
     (status, body)
 }
 
+/// The demo user logged in, with one passkey added: the session cookie and the browser.
+async fn with_a_passkey(site: &Site) -> (String, Browser) {
+    let cookie = site.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    let mut browser = Browser::on(site);
+    let (status, body) = add_passkey(site, &mut browser, &cookie, "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (cookie, browser)
+}
+
 /// Signs in with registered credential `which`; returns the status, session cookie and body.
 async fn sign_in(
     site: &Site,
@@ -199,12 +208,7 @@ async fn a_passkey_added_signs_in_alone_as_a_full_login_listed_as_such() {
 #[tokio::test]
 async fn a_response_made_on_another_origin_is_refused() {
     let app = TestApp::spawn().await;
-    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
-    let mut browser = Browser::on(&app);
-    assert_eq!(
-        add_passkey(&app, &mut browser, &cookie, "").await.0,
-        StatusCode::OK
-    );
+    let (cookie, mut browser) = with_a_passkey(&app).await;
     let localhost = browser.origin.clone();
 
     // A page on another origin relays the site's challenge to the user's authenticator: once
@@ -252,12 +256,7 @@ async fn a_response_made_on_another_origin_is_refused() {
 #[tokio::test]
 async fn a_replayed_assertion_is_refused() {
     let app = TestApp::spawn().await;
-    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
-    let mut browser = Browser::on(&app);
-    assert_eq!(
-        add_passkey(&app, &mut browser, &cookie, "").await.0,
-        StatusCode::OK
-    );
+    let (_, mut browser) = with_a_passkey(&app).await;
 
     let (_, anon, body) = call(&app, "passkey_sign_in_options", &[], None).await;
     let anon = anon.unwrap();
@@ -336,12 +335,7 @@ fn claiming(response: &str, own: &[u8], id: &[u8]) -> String {
 #[tokio::test]
 async fn one_assertion_sent_twice_at_once_signs_in_once() {
     let app = TestApp::spawn().await;
-    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
-    let mut browser = Browser::on(&app);
-    assert_eq!(
-        add_passkey(&app, &mut browser, &cookie, "").await.0,
-        StatusCode::OK
-    );
+    let (_, mut browser) = with_a_passkey(&app).await;
     // Each request loads its own copy of the session, ceremony included.
     let (_, anon, body) = call(&app, "passkey_sign_in_options", &[], None).await;
     let anon = anon.unwrap();
@@ -479,12 +473,7 @@ async fn a_removed_passkey_no_longer_signs_in_and_the_cli_clears_a_lost_device()
 #[tokio::test]
 async fn failed_passkey_sign_ins_count_toward_the_accounts_throttle() {
     let app = TestApp::spawn().await;
-    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
-    let mut browser = Browser::on(&app);
-    assert_eq!(
-        add_passkey(&app, &mut browser, &cookie, "").await.0,
-        StatusCode::OK
-    );
+    let (_, mut browser) = with_a_passkey(&app).await;
     browser.origin = Url::parse("http://localhost:9").unwrap();
     // The per-account budget of a client without a device cookie (5 by default).
     for _ in 0..5 {
