@@ -140,7 +140,14 @@ fn AccountPanel(
         set_document_title(&page.with(|p| page_title(p, error)));
     });
 
-    move || match page.get() {
+    // Only the list is redrawn after a change: the cards, their headings and their live
+    // regions stay (a live region inserted anew is not announced by every screen reader).
+    let shown = Memo::new(move |_| page.with(|p| p.as_ref().map(|_| ()).map_err(Clone::clone)));
+    let list = move || {
+        page.with(|p| p.as_ref().ok().map(|p| p.passkeys.clone()))
+            .map(|list| view! { <PasskeyList list state=changing on_rename on_remove/> })
+    };
+    move || match shown.get() {
         Err(AppError::Unauthenticated) => EitherOf3::A(view! {
             <section class="card">
                 <h1 tabindex="-1">"Your account"</h1>
@@ -149,7 +156,7 @@ fn AccountPanel(
             </section>
         }),
         Err(error) => EitherOf3::B(view! { <ErrorCard title="Your account" error/> }),
-        Ok(p) => EitherOf3::C(view! {
+        Ok(()) => EitherOf3::C(view! {
             <section class="card wide" aria-labelledby="account-title">
                 <h1 id="account-title">"Your account"</h1>
                 <p><a href="/sessions">"Your sessions and password"</a> " · " <a href="/">"Back"</a></p>
@@ -160,7 +167,7 @@ fn AccountPanel(
             <section class="card wide" aria-labelledby="passkeys-title">
                 <h2 id="passkeys-title" tabindex="-1">"Passkeys"</h2>
                 <p>"Sign in with your fingerprint, face or screen lock instead of your password."</p>
-                <PasskeyList list=p.passkeys state=changing on_rename on_remove/>
+                {list}
                 {move || match offer.get() {
                     Offer::Here => Either::Left(view! { <AddPasskey state=changing on_submit=on_add/> }),
                     Offer::Elsewhere(origin) => Either::Right(Either::Left(view! {
