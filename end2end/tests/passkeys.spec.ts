@@ -110,6 +110,22 @@ test.describe("passkeys", () => {
     await expect(page.locator(".sessions li.current")).toContainText("with a passkey");
   });
 
+  test("the suggestions' request is renewed before the server forgets its challenge", async ({ page }) => {
+    await page.clock.install();
+    await authenticator(page);
+    let asked = 0;
+    page.on("request", (r) => {
+      if (r.url().endsWith("/api/passkey_sign_in_options")) asked++;
+    });
+    await page.goto(`${site}/`);
+    await hydrated(page);
+    await expect.poll(() => asked).toBe(1);
+    await page.clock.fastForward("03:50");
+    expect(asked).toBe(1);
+    await page.clock.fastForward("00:20");
+    await expect.poll(() => asked).toBe(2);
+  });
+
   test("the user-name field offers passkeys, and a page on 127.0.0.1 points to where they work", async ({ page }) => {
     await page.goto(`${site}/`);
     await hydrated(page);

@@ -140,7 +140,7 @@ fn AuthPanel(
             if dialog {
                 passkey_pending.set(false);
             }
-            let again = match result {
+            let failed = match result {
                 Ok(name) => {
                     logged_in(name);
                     false
@@ -152,8 +152,10 @@ fn AuthPanel(
                     true
                 }
             };
-            // The form is still shown: its suggestions get a new request.
-            if again && user.with_untracked(|u| matches!(u, Ok(None))) {
+            // The dialog cancelled the suggestions' request: while the form is shown, they get
+            // a new one. (Not after the suggestions' own failure: a browser or server that keeps
+            // refusing would make that a loop; the form renews them every few minutes anyway.)
+            if dialog && failed && user.with_untracked(|u| matches!(u, Ok(None))) {
                 rearm.update(|n| *n += 1);
             }
         });

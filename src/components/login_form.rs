@@ -32,6 +32,15 @@ pub fn LoginForm(
         rearm.track();
         if offer.get() == Offer::Here {
             on_passkey.run(false);
+            // The server keeps a challenge five minutes; the browser keeps offering the
+            // suggestion: a fresh request before the challenge runs out.
+            #[cfg(feature = "hydrate")]
+            if let Ok(timer) = set_timeout_with_handle(
+                move || rearm.update(|n| *n += 1),
+                super::webauthn::AUTOFILL_RENEW,
+            ) {
+                on_cleanup(move || timer.clear());
+            }
         }
     });
     let passkey = move || match offer.get() {

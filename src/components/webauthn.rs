@@ -119,6 +119,11 @@ pub async fn get(options: String, autofill: bool) -> Result<String, AppError> {
     }
 }
 
+/// How long an autofill request is left pending before a fresh one replaces it: within the
+/// five minutes the server keeps a sign-in challenge (`auth::session::CEREMONY_SECONDS`).
+#[cfg(feature = "hydrate")]
+pub const AUTOFILL_RENEW: std::time::Duration = std::time::Duration::from_secs(240);
+
 /// Whether an error is the cancelled autofill request (expected: say nothing).
 pub fn is_cancelled(error: &AppError) -> bool {
     matches!(error, AppError::Transport(reason) if reason == CANCELLED)
