@@ -38,8 +38,4 @@ pub struct PasskeysPage {
     pub passkeys: Vec<PasskeySummary>,
     /// In sudo mode now (sensitive changes need no confirmation first).
     pub confirmed: bool,
-    /// Where passkeys work (`http://localhost:3000`); `None`: this site offers none.
-    pub origin: Option<String>,
-    /// How long a confirmation lasts, in minutes.
-    pub sudo_minutes: u64,
 }

@@ -1,11 +1,12 @@
 use super::cards::{ErrorCard, LoadingCard};
-use super::confirm::ConfirmCard;
+use super::confirm::{ask_when_refused, ConfirmCard};
 use super::island::{self, failed_post, Submission};
 use super::title::{set_document_title, title, PageTitle};
 use super::webauthn::{self, Offer};
 use crate::api::{
-    add_passkey, passkey_registration_options, passkeys, remove_passkey, rename_passkey,
-    ConfirmPassword, PasskeySummary, PasskeysPage, RemovePasskey, RenamePasskey,
+    add_passkey, passkey_origin, passkey_registration_options, passkeys, remove_passkey,
+    rename_passkey, sudo_minutes, ConfirmPassword, PasskeySummary, PasskeysPage, RemovePasskey,
+    RenamePasskey,
 };
 use crate::error::AppError;
 use crate::limits::MAX_PASSKEY_NAME_CHARS;
@@ -28,7 +29,7 @@ pub fn AccountPage() -> impl IntoView {
                 let text = page_title(&page, error);
                 view! {
                     <PageTitle text/>
-                    <AccountPanel page failed confirm_failed/>
+                    <AccountPanel page failed confirm_failed origin=passkey_origin() minutes=sudo_minutes()/>
                 }
             })}
         </Suspense>
@@ -50,11 +51,12 @@ fn AccountPanel(
     page: Result<PasskeysPage, AppError>,
     failed: Option<AppError>,
     confirm_failed: Option<AppError>,
+    /// Where passkeys work, if the site has them.
+    origin: Option<String>,
+    /// How long a confirmation lasts.
+    minutes: u64,
 ) -> impl IntoView {
     island::start();
-    let (minutes, origin) = page
-        .as_ref()
-        .map_or((10, None), |p| (p.sudo_minutes, p.origin.clone()));
     let confirmed = RwSignal::new(
         page.as_ref().is_ok_and(|p| p.confirmed)
             && failed != Some(AppError::SudoRequired)
@@ -81,21 +83,8 @@ fn AccountPanel(
             island::focus("passkeys-title");
         });
     };
-    // A change refused for want of a confirmation: ask for it, where the keyboard is.
-    Effect::new(move |_| {
-        if changing.error.get() == Some(AppError::SudoRequired) {
-            confirmed.set(false);
-            island::focus("confirm-title");
-        }
-    });
-    Effect::new(move |previous: Option<bool>| {
-        let now = confirmed.get();
-        if previous == Some(false) && now {
-            changing.error.set(None);
-            status.set(Some("Confirmed. You can make your change now."));
-            island::focus("passkeys-title");
-        }
-        now
+    ask_when_refused(confirmed, [changing], "passkeys-title", move || {
+        status.set(Some("Confirmed. You can make your change now."))
     });
     let done = move |message: &'static str| {
         status.set(Some(message));

@@ -2,14 +2,46 @@
 //! and the page can work with one. Shown in place (JavaScript) or on the page the failed form
 //! returned to (without it); either way the sensitive change is then made again.
 
-use super::island::Submission;
+use super::island::{self, Submission};
 use super::webauthn;
 use crate::api::{
     confirm_password, confirm_with_passkey, passkey_confirm_options, ConfirmPassword,
 };
+use crate::error::AppError;
 use crate::limits::MAX_PASSWORD_BYTES;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+
+/// Sudo mode on a page: a change in `guarded` refused for want of a confirmation shows the
+/// card (`confirmed` false) and puts the keyboard there; once confirmed, their errors go,
+/// `on_confirmed` runs and the keyboard goes back to `back_to` (the page's heading).
+pub fn ask_when_refused<const N: usize>(
+    confirmed: RwSignal<bool>,
+    guarded: [Submission; N],
+    back_to: &'static str,
+    on_confirmed: impl Fn() + 'static,
+) {
+    Effect::new(move |_| {
+        if guarded
+            .iter()
+            .any(|s| s.error.get() == Some(AppError::SudoRequired))
+        {
+            confirmed.set(false);
+            island::focus("confirm-title");
+        }
+    });
+    Effect::new(move |previous: Option<bool>| {
+        let now = confirmed.get();
+        if previous == Some(false) && now {
+            for s in guarded {
+                s.error.set(None);
+            }
+            on_confirmed();
+            island::focus(back_to);
+        }
+        now
+    });
+}
 
 /// The confirmation card. `confirmed` is set once the server has accepted a confirmation;
 /// `with_passkey`: offer a passkey too (the user has one, the browser has passkeys here).

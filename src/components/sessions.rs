@@ -1,5 +1,5 @@
 use super::cards::{ErrorCard, LoadingCard};
-use super::confirm::ConfirmCard;
+use super::confirm::{ask_when_refused, ConfirmCard};
 use super::island::{self, failed_post, Latest, Submission};
 use super::sync::{announce_auth_change, on_auth_change};
 use super::title::{set_document_title, title, PageTitle};
@@ -140,25 +140,12 @@ fn SessionsPanel(
             },
         )
     };
-    Effect::new(move |_| {
-        let refused = [revoking, ending_others, changing]
-            .iter()
-            .any(|s| s.error.get() == Some(AppError::SudoRequired));
-        if refused {
-            confirmed.set(false);
-            island::focus("confirm-title");
-        }
-    });
-    Effect::new(move |previous: Option<bool>| {
-        let now = confirmed.get();
-        if previous == Some(false) && now {
-            for s in [revoking, ending_others, changing] {
-                s.error.set(None);
-            }
-            island::focus("sessions-title");
-        }
-        now
-    });
+    ask_when_refused(
+        confirmed,
+        [revoking, ending_others, changing],
+        "sessions-title",
+        || {},
+    );
     // The password form stays in place (with what is typed into it) while the list refreshes.
     let listed = Memo::new(move |_| sessions.with(Result::is_ok));
     // The title follows the view (the server wrote the first one).

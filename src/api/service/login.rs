@@ -2,6 +2,7 @@
 
 use crate::api::context::Caller;
 use crate::auth::session::{AuthSession, Method, SessionUser};
+use crate::auth::throttle::Attempt;
 use crate::error::{AppError, InputError};
 use crate::limits::{MAX_PASSWORD_BYTES, MAX_USERNAME_CHARS};
 use crate::state::AppState;
@@ -14,7 +15,7 @@ pub struct LoggedIn {
 }
 
 pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<LoggedIn, AppError> {
-    let Caller { state, client, .. } = caller;
+    let state = &caller.state;
     // Refuse absurd input before it costs a hash, a query or a throttle slot.
     check_password_length(password)?;
     check_username(username)?;
@@ -22,11 +23,7 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
     if !state.hasher.has_room() {
         return Err(crate::auth::password::HashError::Busy.into());
     }
-    let device = device(caller, username);
-    let attempt = state
-        .throttle
-        .begin(username, device.as_deref(), &client.address)
-        .await?;
+    let attempt = attempt(caller, username).await?;
     let Some(user) = verify(state, username, password).await? else {
         tracing::info!(event = "login_failed", "login failed");
         metrics::counter!("latchkey_logins_total", "method" => "password", "result" => "failure")
@@ -100,12 +97,16 @@ async fn end_oldest_sessions(state: &AppState, user_id: i64) -> Result<(), AppEr
     Ok(())
 }
 
-/// The nonce of the caller's device cookie entry for `account`, if it has a valid one.
-pub(super) fn device(caller: &Caller, account: &str) -> Option<String> {
-    caller
-        .state
-        .devices
-        .find(account, caller.client.device_cookie.as_deref())
+/// Counts an attempt to prove who the caller is as `account` (a login, a password change, a
+/// confirmation), against the account (or the caller's device cookie for it, if valid) and
+/// the address; refused while either is over its limit.
+pub(super) async fn attempt(caller: &Caller, account: &str) -> Result<Attempt, AppError> {
+    let Caller { state, client, .. } = caller;
+    let device = state.devices.find(account, client.device_cookie.as_deref());
+    Ok(state
+        .throttle
+        .begin(account, device.as_deref(), &client.address)
+        .await?)
 }
 
 /// A name that no account can have is bad input, on every database (a NUL, say, which
@@ -200,6 +201,25 @@ pub(super) async fn require_sudo(caller: &Caller) -> Result<SessionUser, AppErro
         return Err(AppError::SudoRequired);
     }
     Ok(user)
+}
+
+/// Sudo mode starts: the caller has just proved who they are (`method`), and the attempt
+/// that did it is taken back.
+pub(super) async fn enter_sudo_mode(
+    caller: &Caller,
+    user: &SessionUser,
+    attempt: Attempt,
+    method: &'static str,
+) -> Result<(), AppError> {
+    caller.state.throttle.succeeded(attempt).await?;
+    caller.session.mark_verified().await?;
+    tracing::info!(
+        event = "sudo",
+        user_id = user.id,
+        method,
+        "identity confirmed"
+    );
+    Ok(())
 }
 
 /// Whether the caller's session is in sudo mode now.

@@ -2,7 +2,9 @@
 //! are with one (sudo mode). Each ceremony is two calls: the options for the browser (its
 //! state kept in the session), then the browser's response, checked against that state.
 
-use super::login::{complete_login, device, in_sudo_mode, require_sudo, require_user, LoggedIn};
+use super::login::{
+    attempt, complete_login, enter_sudo_mode, in_sudo_mode, require_sudo, require_user, LoggedIn,
+};
 use super::sessions::format_time;
 use crate::api::context::Caller;
 use crate::api::types::{PasskeySummary, PasskeysPage};
@@ -44,11 +46,7 @@ pub async fn sign_in_options(caller: &Caller) -> Result<String, AppError> {
 
 /// Signs in with the browser's response: a full login, throttled like a password login.
 pub async fn sign_in(caller: &Caller, response: &str) -> Result<LoggedIn, AppError> {
-    let Caller {
-        state,
-        session,
-        client,
-    } = caller;
+    let Caller { state, session, .. } = caller;
     let rp = relying_party(state)?;
     let claimed = rp.claimed(response)?;
     let failed = |why: &'static str| {
@@ -73,11 +71,7 @@ pub async fn sign_in(caller: &Caller, response: &str) -> Result<LoggedIn, AppErr
     let account = owner
         .as_ref()
         .map_or(claimed.handle.as_str(), |o| o.username.as_str());
-    let device = device(caller, account);
-    let attempt = state
-        .throttle
-        .begin(account, device.as_deref(), &client.address)
-        .await?;
+    let attempt = attempt(caller, account).await?;
     let Some(owner) = owner else {
         return Err(failed("unknown user handle"));
     };
@@ -119,8 +113,6 @@ pub async fn page(caller: &Caller) -> Result<PasskeysPage, AppError> {
     Ok(PasskeysPage {
         passkeys: list(state, user.id).await?,
         confirmed: in_sudo_mode(caller).await?,
-        origin: state.passkeys.as_ref().map(|rp| rp.origin().to_owned()),
-        sudo_minutes: state.config.security.sudo.as_secs().div_ceil(60),
     })
 }
 
@@ -253,22 +245,14 @@ pub async fn confirm_options(caller: &Caller) -> Result<String, AppError> {
 /// Confirms who you are with the browser's response: sudo mode starts. Throttled like a login.
 pub async fn confirm(caller: &Caller, response: &str) -> Result<(), AppError> {
     let user = require_user(caller).await?;
-    let Caller {
-        state,
-        session,
-        client,
-    } = caller;
+    let Caller { state, session, .. } = caller;
     let rp = relying_party(state)?;
     let credential_id = passkey::response_credential_id(response)?;
     let ceremony = session.take_ceremony(Ceremony::Confirm).await?;
     if let Some(ceremony) = &ceremony {
         once(state, ceremony).await?;
     }
-    let device = device(caller, &user.name);
-    let attempt = state
-        .throttle
-        .begin(&user.name, device.as_deref(), &client.address)
-        .await?;
+    let attempt = attempt(caller, &user.name).await?;
     let stored = table::find(&state.db, &credential_id)
         .await?
         .filter(|s| s.user_id == user.id);
@@ -291,16 +275,8 @@ pub async fn confirm(caller: &Caller, response: &str) -> Result<(), AppError> {
         );
         return Err(AppError::PasskeyRefused);
     };
-    state.throttle.succeeded(attempt).await?;
     record_use(state, &stored.credential_id, &updated).await;
-    session.mark_verified().await?;
-    tracing::info!(
-        event = "sudo",
-        user_id = user.id,
-        method = "passkey",
-        "identity confirmed"
-    );
-    Ok(())
+    enter_sudo_mode(caller, &user, attempt, "passkey").await
 }
 
 /// Refuses a ceremony's state used before: a session's state is taken out by the request that

@@ -1,6 +1,8 @@
 //! Changing the password from the sessions page.
 
-use super::login::{check_password_length, device, require_sudo, require_user, verify};
+use super::login::{
+    attempt, check_password_length, enter_sudo_mode, require_sudo, require_user, verify,
+};
 use crate::api::context::Caller;
 use crate::auth::password::validate_new_password;
 use crate::error::{AppError, InputError};
@@ -14,22 +16,14 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<(), AppError> {
     let user = require_sudo(caller).await?;
-    let Caller {
-        state,
-        session,
-        client,
-    } = caller;
+    let Caller { state, session, .. } = caller;
     check_password_length(current)?;
     validate_new_password(new).map_err(|_| AppError::BadInput(InputError::NewPasswordPolicy))?;
     if new != confirm {
         return Err(AppError::BadInput(InputError::PasswordsDiffer));
     }
     // Guessing the current password from a stolen session is throttled like a login.
-    let device = device(caller, &user.name);
-    let attempt = state
-        .throttle
-        .begin(&user.name, device.as_deref(), &client.address)
-        .await?;
+    let attempt = attempt(caller, &user.name).await?;
     if verify(state, &user.name, current).await?.is_none() {
         tracing::info!(
             event = "password_change_failed",
@@ -61,17 +55,9 @@ pub async fn change_password(
 /// Confirms who you are with your password: sudo mode starts. Throttled like a login.
 pub async fn confirm_password(caller: &Caller, password: &str) -> Result<(), AppError> {
     let user = require_user(caller).await?;
-    let Caller {
-        state,
-        session,
-        client,
-    } = caller;
+    let state = &caller.state;
     check_password_length(password)?;
-    let device = device(caller, &user.name);
-    let attempt = state
-        .throttle
-        .begin(&user.name, device.as_deref(), &client.address)
-        .await?;
+    let attempt = attempt(caller, &user.name).await?;
     if verify(state, &user.name, password).await?.is_none() {
         tracing::info!(
             event = "sudo_failed",
@@ -81,13 +67,5 @@ pub async fn confirm_password(caller: &Caller, password: &str) -> Result<(), App
         );
         return Err(AppError::BadInput(InputError::WrongPassword));
     }
-    state.throttle.succeeded(attempt).await?;
-    session.mark_verified().await?;
-    tracing::info!(
-        event = "sudo",
-        user_id = user.id,
-        method = "password",
-        "identity confirmed"
-    );
-    Ok(())
+    enter_sudo_mode(caller, &user, attempt, "password").await
 }
