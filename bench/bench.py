@@ -247,7 +247,8 @@ def store_runs(binary, base_config, base_env, work, args, login_body):
     out = {}
     tag = f"latchkey_bench_{os.getpid()}"
     # Instances sharing a store must share one secret (64 random bytes, base64).
-    base_env = {**base_env, "LATCHKEY_SESSION_KEY": base64.b64encode(os.urandom(64)).decode()}
+    base_env = {**base_env, "LATCHKEY_SESSION_KEY": base64.b64encode(os.urandom(64)).decode(),
+                "LATCHKEY_SECRETS_KEY": base64.b64encode(os.urandom(64)).decode()}
     # The store servers stand for other machines: they run beside the load generator (CPU 1),
     # not on the server's core, for the duration of these runs.
     saved = {name: pin_store(name, LOAD_CPU) for name in ("postgres", "redis-server")}

@@ -51,7 +51,8 @@ def main():
     env = {"LATCHKEY_CONFIG": str(work / "Leptos.toml"), "DATABASE_URL": f"{PG}/{db}", "LEPTOS_ENV": "PROD",
            "LEPTOS_SITE_ROOT": str(ROOT / "target/site"), "RUST_LOG": "warn,latchkey::server=info",
            # Instances sharing a store must share one secret (64 random bytes, base64).
-           "LATCHKEY_SESSION_KEY": base64.b64encode(os.urandom(64)).decode()}
+           "LATCHKEY_SESSION_KEY": base64.b64encode(os.urandom(64)).decode(),
+           "LATCHKEY_SECRETS_KEY": base64.b64encode(os.urandom(64)).decode()}
 
     nginx_conf = (ROOT / "deploy/nginx.conf").read_text()
     nginx_conf = nginx_conf.replace("127.0.0.1:3001", f"127.0.0.1:{ports[0]}").replace("127.0.0.1:3002", f"127.0.0.1:{ports[1]}")

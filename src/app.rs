@@ -1,6 +1,8 @@
 //! The routes (shared by both builds; the document around them is `server::shell`).
 
-use crate::components::{AccountPage, HomePage, NotFound, SessionsPage};
+use crate::components::{
+    AccountPage, HomePage, NotFound, RecoveryCodesPage, SessionsPage, TwoStepSetupPage,
+};
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
@@ -19,6 +21,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/sessions") view=SessionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/two-step") view=TwoStepSetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

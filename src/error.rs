@@ -39,6 +39,15 @@ pub enum AppError {
     /// This site offers no passkeys (no host name to be their relying party).
     #[error("Passkeys are not available on this site.")]
     PasskeysOff,
+    /// The password was right; the account's second step (a code) is still needed.
+    #[error("Enter the code from your authenticator app, or a recovery code.")]
+    CodeRequired,
+    /// A wrong, used or malformed code at the login's second step.
+    #[error("That code is not right. Try again, or use a recovery code.")]
+    WrongCode,
+    /// No login waits for a code here (none was started, or five minutes have passed).
+    #[error("Your login took too long. Please enter your password again.")]
+    SecondStepExpired,
     /// Input that can never be valid, e.g. a 10 KB "password"; rejected before any hashing.
     #[error("{0}")]
     BadInput(InputError),
@@ -82,6 +91,16 @@ pub enum InputError {
     PasskeyNameTooLong,
     #[error("That passkey is not on your account.")]
     NoSuchPasskey,
+    #[error("That code is not right. Check that your phone's clock is right, then enter the code the app shows now.")]
+    WrongSetupCode,
+    #[error("Two-step login is already on.")]
+    TwoStepOn,
+    #[error("Two-step login is off.")]
+    TwoStepOff,
+    #[error(
+        "Two-step setup was not started, or was replaced. Scan the code on the setup page again."
+    )]
+    NoTwoStepSetup,
 }
 
 impl server_fn_error::FromServerFnError for AppError {
@@ -119,9 +138,12 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode as S;
         match self {
-            AppError::InvalidCredentials | AppError::Unauthenticated | AppError::PasskeyRefused => {
-                S::UNAUTHORIZED
-            }
+            AppError::InvalidCredentials
+            | AppError::Unauthenticated
+            | AppError::PasskeyRefused
+            | AppError::CodeRequired
+            | AppError::WrongCode
+            | AppError::SecondStepExpired => S::UNAUTHORIZED,
             AppError::SudoRequired => S::FORBIDDEN,
             AppError::PasskeyTaken => S::CONFLICT,
             AppError::PasskeysOff => S::NOT_FOUND,

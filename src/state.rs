@@ -7,6 +7,7 @@ use crate::auth::passkey::RelyingParty;
 use crate::auth::password::PasswordHasher;
 use crate::auth::secret::Secret;
 use crate::auth::throttle::Throttle;
+use crate::auth::two_step::TwoStepKeys;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Database;
@@ -38,6 +39,8 @@ pub struct Shared {
     /// Passkeys, where the site has a host name to be their relying party (see
     /// [`AppState::open_for_serving`]); `None`: the pages offer none.
     pub passkeys: Option<RelyingParty>,
+    /// Seals two-step secrets and keys the recovery codes' hashes (from the secrets key).
+    pub two_step: TwoStepKeys,
 }
 
 impl AppState {
@@ -45,8 +48,15 @@ impl AppState {
     pub async fn open(config: Config, clock: SharedClock) -> Result<Self, BoxError> {
         // A secret several instances must share cannot be made up by one of them.
         let secret = Secret::load_or_create(
+            "LATCHKEY_SESSION_KEY",
             config.security.session_key.as_deref(),
             &config.session.signing_key_file,
+            !config.shares_stores(),
+        )?;
+        let secrets = Secret::load_or_create(
+            "LATCHKEY_SECRETS_KEY",
+            config.security.secrets_key.as_deref(),
+            &config.security.secrets_key_file,
             !config.shares_stores(),
         )?;
         let db = Database::connect(&config.database).await?;
@@ -68,6 +78,7 @@ impl AppState {
             secret,
             demo_login: false,
             passkeys: None,
+            two_step: TwoStepKeys::new(&secrets),
         })))
     }
 

@@ -52,3 +52,23 @@ export async function screenshot(page: Page, name: string, fullPage = false) {
     await page.screenshot({ path: `../docs/screenshots/${name}.png`, fullPage });
   }
 }
+
+/**
+ * The code an authenticator app shows for `base32` secret at unix time `at` (RFC 6238:
+ * HMAC-SHA-1, 30-second steps, 6 digits), written here from the RFC so the test does not
+ * check the server against its own library.
+ */
+export function totp(base32: string, at = Date.now() / 1000): string {
+  const { createHmac } = require("node:crypto");
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bits = [...base32.replace(/[\s=]/g, "")].map((c) => alphabet.indexOf(c).toString(2).padStart(5, "0")).join("");
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
+  const mac: Buffer = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return ((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).toString().padStart(6, "0");
+}
+
+/** The next time step's code: accepted (one step of skew) after this step's was used. */
+export const nextTotp = (base32: string) => totp(base32, Date.now() / 1000 + 30);

@@ -32,7 +32,7 @@ async function addPasskey(page: Page, user: string, name: string) {
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(welcome(page, user)).toBeVisible();
   // Just logged in: no confirmation asked.
-  await page.getByRole("link", { name: "Passkeys" }).click();
+  await page.getByRole("link", { name: "Your account" }).click();
   await hydrated(page);
   await expect(page.getByRole("heading", { name: "Confirm it's you" })).toHaveCount(0);
   await page.getByLabel("Name for the new passkey (optional)").fill(name);

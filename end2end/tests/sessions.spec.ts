@@ -75,7 +75,7 @@ test("the sessions page lists sessions and revokes another browser's", async ({ 
   await login(laptopPage, user, PASSWORD);
   await login(desktopPage, user, PASSWORD);
 
-  await desktopPage.getByRole("link", { name: "Your sessions and password" }).click();
+  await desktopPage.getByRole("link", { name: "Your sessions" }).click();
   await expect(desktopPage.getByRole("heading", { name: "Your sessions" })).toBeVisible();
   const items = desktopPage.locator("ul.sessions li");
   await expect(items).toHaveCount(2);
@@ -94,7 +94,7 @@ test("the sessions page lists sessions and revokes another browser's", async ({ 
   await desktop.close();
 });
 
-test("ending other sessions and changing the password update the page in place", async ({ browser }) => {
+test("ending other sessions on the sessions page and changing the password on the account page happen in place", async ({ browser }) => {
   const user = unique("inplace");
   addUser(user, PASSWORD);
   const other = await browser.newContext();
@@ -112,7 +112,12 @@ test("ending other sessions and changing the password update the page in place",
   await page.getByRole("button", { name: "Log out everywhere else" }).click();
   await expect(page.getByText("Ended 1 other session(s).")).toBeVisible();
   await expect(page.locator("ul.sessions li")).toHaveCount(1);
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
 
+  await login(otherPage, user, PASSWORD);
+  await page.getByRole("link", { name: "Your account" }).click();
+  await hydrated(page);
+  await page.evaluate(() => ((window as any).__noReload = true));
   await page.getByLabel("Current password", { exact: true }).fill("not the password");
   await page.getByLabel("New password", { exact: true }).fill("a new password 2");
   await page.getByLabel("Repeat the new password").fill("a new password 2");
@@ -125,11 +130,15 @@ test("ending other sessions and changing the password update the page in place",
   await expect(page.locator("#password-error")).toHaveText("");
   // The form is cleared after a success; this session stays logged in.
   await expect(page.getByLabel("Current password", { exact: true })).toHaveValue("");
-  await expect(page.locator("li.current")).toContainText("This session");
   expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
   expect(violations).toEqual([]);
 
-  // The new password is the one that works now.
+  // The other browser was logged out; the new password is the one that works now.
+  await otherPage.reload();
+  await expect(otherPage.getByRole("heading", { name: "Log in" })).toBeVisible();
+  await page.goto("/sessions");
+  await expect(page.locator("ul.sessions li")).toHaveCount(1);
+  await expect(page.locator("li.current")).toContainText("This session");
   await login(otherPage, user, "a new password 2");
   await other.close();
   await mine.close();

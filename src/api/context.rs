@@ -200,17 +200,25 @@ pub fn set_device_cookie(state: &AppState, value: String) {
     }
 }
 
+/// Whether this request is a plain form post (JavaScript off): it asked for HTML.
+pub fn is_plain_form() -> bool {
+    use_context::<Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
 /// After a plain form post (JavaScript off) succeeds, the browser goes back to the page it came
 /// from, as server functions do, but without that address's query: a confirmation made on a
 /// page that showed a failed post's error (`?__err=…`) must not show the error again.
 pub fn back_to_referring_page() {
-    let Some(parts) = use_context::<Parts>() else {
+    let Some(parts) = use_context::<Parts>().filter(|_| is_plain_form()) else {
         return;
     };
     let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    if !header(http::header::ACCEPT).is_some_and(|v| v.contains("text/html")) {
-        return;
-    }
     let path = header(http::header::REFERER)
         .and_then(|r| url::Url::parse(r).ok())
         .map(|u| u.path().to_owned())
@@ -231,14 +239,7 @@ const TYPED_NAME_COOKIE: &str = "latchkey_typed_name";
 /// a minute: HttpOnly, this site only, read once by [`take_typed_username`]. Never in the URL
 /// (history, proxy logs), never in the store: people type passwords into that field.
 pub fn remember_typed_username(state: &AppState, username: &str) {
-    let Some(parts) = use_context::<Parts>() else {
-        return;
-    };
-    let wants_html = parts
-        .headers
-        .get(http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let wants_html = is_plain_form();
     // Only a name that could be one (a 60 KB "name" would make a header proxies refuse).
     let plausible = !username.is_empty()
         && username.chars().count() <= crate::limits::MAX_USERNAME_CHARS

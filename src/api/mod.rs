@@ -11,7 +11,9 @@ mod errors;
 #[cfg(feature = "ssr")]
 pub mod service;
 
-pub use types::{DemoAccount, PasskeySummary, PasskeysPage, SessionSummary};
+pub use types::{
+    DemoAccount, PasskeySummary, PasskeysPage, SessionSummary, TwoStepEnrolment, TwoStepInfo,
+};
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -29,6 +31,23 @@ pub async fn login(username: String, password: String) -> Result<String, AppErro
     };
     context::set_device_cookie(&caller.state, done.device_cookie);
     Ok(done.name)
+}
+
+/// A login's second step: the code from the authenticator app, or a recovery code, for the
+/// login waiting in this session (the password was right); returns the user's name.
+#[server(endpoint = "login_code")]
+pub async fn login_code(code: String) -> Result<String, AppError> {
+    let caller = context::Caller::extract().await?;
+    let done = service::two_step::login_code(&caller, &code).await?;
+    context::set_device_cookie(&caller.state, done.device_cookie);
+    Ok(done.name)
+}
+
+/// Whether a login waits for its code in this session (its password was right).
+#[server(endpoint = "second_step_pending")]
+pub async fn second_step_pending() -> Result<bool, AppError> {
+    let caller = context::Caller::extract().await?;
+    service::two_step::pending(&caller).await
 }
 
 /// Ends the session: deletes it server-side and expires the cookie.
@@ -189,3 +208,67 @@ pub async fn confirm_with_passkey(response: String) -> Result<(), AppError> {
     let caller = context::Caller::extract().await?;
     service::passkeys::confirm(&caller, &response).await
 }
+
+/// The account page's two-step section: on since when, recovery codes left.
+#[server(endpoint = "two_step")]
+pub async fn two_step_status() -> Result<TwoStepInfo, AppError> {
+    let caller = context::Caller::extract().await?;
+    context::page_status(service::two_step::status(&caller).await)
+}
+
+/// The setup page (sudo mode): the secret for the authenticator app, as text, URI and QR code.
+#[server(endpoint = "two_step_setup")]
+pub async fn two_step_setup() -> Result<TwoStepEnrolment, AppError> {
+    let caller = context::Caller::extract().await?;
+    context::page_status(service::two_step::setup(&caller).await)
+}
+
+/// Turns two-step login on (sudo mode) with a code from the app; returns the recovery codes.
+/// Without JavaScript the browser goes on to the page that shows them.
+#[server(endpoint = "enable_two_step")]
+pub async fn enable_two_step(code: String) -> Result<Vec<String>, AppError> {
+    let caller = context::Caller::extract().await?;
+    let codes = service::two_step::enable(&caller, &code).await?;
+    show_codes_on_next_page(&caller, &codes).await?;
+    Ok(codes)
+}
+
+/// Replaces the recovery codes with a new set (sudo mode); returns it.
+#[server(endpoint = "regenerate_recovery_codes")]
+pub async fn regenerate_recovery_codes() -> Result<Vec<String>, AppError> {
+    let caller = context::Caller::extract().await?;
+    let codes = service::two_step::regenerate_codes(&caller).await?;
+    show_codes_on_next_page(&caller, &codes).await?;
+    Ok(codes)
+}
+
+/// Turns two-step login off (sudo mode).
+#[server(endpoint = "disable_two_step")]
+pub async fn disable_two_step() -> Result<(), AppError> {
+    let caller = context::Caller::extract().await?;
+    service::two_step::disable(&caller).await
+}
+
+/// The recovery codes a plain form just made, for the page that shows them once.
+#[server(endpoint = "fresh_recovery_codes")]
+pub async fn fresh_recovery_codes() -> Result<Vec<String>, AppError> {
+    let caller = context::Caller::extract().await?;
+    context::page_status(service::two_step::take_kept_codes(&caller).await)
+}
+
+/// A plain form (JavaScript off) cannot show what it gets back: its codes are kept for
+/// `/account/recovery-codes`, where it goes next.
+#[cfg(feature = "ssr")]
+async fn show_codes_on_next_page(
+    caller: &context::Caller,
+    codes: &[String],
+) -> Result<(), AppError> {
+    if context::is_plain_form() {
+        service::two_step::keep_codes_for_next_page(caller, codes).await?;
+        leptos_axum::redirect(RECOVERY_CODES_PAGE);
+    }
+    Ok(())
+}
+
+/// Where fresh recovery codes are shown without JavaScript.
+pub const RECOVERY_CODES_PAGE: &str = "/account/recovery-codes";

@@ -39,3 +39,23 @@ pub struct PasskeysPage {
     /// In sudo mode now (sensitive changes need no confirmation first).
     pub confirmed: bool,
 }
+
+/// The two-step section of the account page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepInfo {
+    /// When two-step login was turned on; `None`: it is off.
+    pub since: Option<String>,
+    /// Unused recovery codes.
+    pub codes_left: u32,
+}
+
+/// What the two-step setup page shows: the app secret three ways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoStepEnrolment {
+    /// Base32, for typing into an app.
+    pub secret: String,
+    /// `otpauth://totp/latchkey:NAME?secret=…&issuer=latchkey`.
+    pub uri: String,
+    /// The URI as a QR code, an inline SVG made on the server.
+    pub qr_svg: String,
+}

@@ -1,8 +1,10 @@
-//! The server's secret: 64 random bytes from `LATCHKEY_SESSION_KEY` (base64) or a key file,
-//! generated with mode 0600 on first start and reused after (so restarts keep cookies valid).
-//! It signs session cookies (as is) and keys the MACs that must not be computable without it
-//! (throttle keys, device cookies: [`Secret::derive`]). Every instance that shares a store must
-//! hold the same secret.
+//! The server's secrets: 64 random bytes each, from an environment variable (base64) or a key
+//! file, generated with mode 0600 on first start and reused after (so restarts keep cookies
+//! valid). The session key (`LATCHKEY_SESSION_KEY`) signs session cookies (as is) and keys the
+//! MACs that must not be computable without it (throttle keys, device cookies:
+//! [`Secret::derive`]); the secrets key (`LATCHKEY_SECRETS_KEY`) seals what rests in the
+//! database (two-step secrets and recovery codes), apart, so that the session key can be
+//! replaced without losing them. Every instance that shares a store must hold the same ones.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -48,21 +50,23 @@ impl Secret {
         mac(&self.0, &[b"latchkey", label.as_bytes()])
     }
 
-    /// From `from_env` if given, else the key file at `file`. A missing file is created only
-    /// when `may_create` (a secret several instances must share cannot be made up by one).
+    /// From `from_env` (the value of the variable `env_name`) if given, else the key file at
+    /// `file`. A missing file is created only when `may_create` (a secret several instances
+    /// must share cannot be made up by one).
     pub fn load_or_create(
+        env_name: &str,
         from_env: Option<&str>,
         file: &Path,
         may_create: bool,
     ) -> Result<Self, String> {
         if let Some(encoded) = from_env {
-            return decode(encoded).map_err(|e| format!("LATCHKEY_SESSION_KEY: {e}"));
+            return decode(encoded).map_err(|e| format!("{env_name}: {e}"));
         }
         match read(file) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => create(file),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
                 "{}: no secret key; instances that share a store must share one: set \
-                 LATCHKEY_SESSION_KEY (base64 of 64 random bytes, e.g. `openssl rand -base64 64`) \
+                 {env_name} (base64 of 64 random bytes, e.g. `openssl rand -base64 64`) \
                  or give each the same key file",
                 file.display()
             )),
@@ -91,7 +95,7 @@ fn read(file: &Path) -> std::io::Result<String> {
 fn create(file: &Path) -> Result<Secret, String> {
     let shown = |e: &dyn std::fmt::Display| format!("{}: {e}", file.display());
     let mut bytes = [0u8; SECRET_BYTES];
-    getrandom(&mut bytes);
+    random_bytes(&mut bytes);
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -100,7 +104,7 @@ fn create(file: &Path) -> Result<Secret, String> {
             .map_err(|e| shown(&e))?;
     }
     let mut suffix = [0u8; 8];
-    getrandom(&mut suffix);
+    random_bytes(&mut suffix);
     let tmp = file.with_extension(format!("tmp{}", u64::from_le_bytes(suffix)));
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -123,7 +127,8 @@ fn create(file: &Path) -> Result<Secret, String> {
     }
 }
 
-fn getrandom(buf: &mut [u8]) {
+/// Fills `buf` from the operating system's random source.
+pub fn random_bytes(buf: &mut [u8]) {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     OsRng.fill_bytes(buf);
 }
@@ -146,10 +151,12 @@ mod tests {
     fn a_generated_key_file_is_private_and_stable() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/session.key");
-        assert!(Secret::load_or_create(None, &path, false)
-            .unwrap_err()
-            .contains("LATCHKEY_SESSION_KEY"));
-        let a = Secret::load_or_create(None, &path, true).unwrap();
+        assert!(
+            Secret::load_or_create("LATCHKEY_SESSION_KEY", None, &path, false)
+                .unwrap_err()
+                .contains("LATCHKEY_SESSION_KEY")
+        );
+        let a = Secret::load_or_create("LATCHKEY_SESSION_KEY", None, &path, true).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let dir_mode = std::fs::metadata(path.parent().unwrap())
@@ -157,15 +164,19 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(dir_mode & 0o777, 0o700);
-        let b = Secret::load_or_create(None, &path, false).unwrap();
+        let b = Secret::load_or_create("LATCHKEY_SESSION_KEY", None, &path, false).unwrap();
         assert_eq!(a.bytes(), b.bytes());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(Secret::load_or_create(None, &path, true)
-            .unwrap_err()
-            .contains("chmod 600"));
-        assert!(Secret::load_or_create(Some("c2hvcnQ="), &path, true)
-            .unwrap_err()
-            .contains("64 bytes"));
+        assert!(
+            Secret::load_or_create("LATCHKEY_SESSION_KEY", None, &path, true)
+                .unwrap_err()
+                .contains("chmod 600")
+        );
+        assert!(
+            Secret::load_or_create("LATCHKEY_SESSION_KEY", Some("c2hvcnQ="), &path, true)
+                .unwrap_err()
+                .contains("64 bytes")
+        );
     }
 
     /// Instances starting together: every one ends up with the one key that was published.
@@ -175,7 +186,13 @@ mod tests {
         let path = dir.path().join("session.key");
         let keys: Vec<[u8; SECRET_BYTES]> = std::thread::scope(|s| {
             let racers: Vec<_> = (0..8)
-                .map(|_| s.spawn(|| *Secret::load_or_create(None, &path, true).unwrap().bytes()))
+                .map(|_| {
+                    s.spawn(|| {
+                        *Secret::load_or_create("LATCHKEY_SESSION_KEY", None, &path, true)
+                            .unwrap()
+                            .bytes()
+                    })
+                })
                 .collect();
             racers.into_iter().map(|r| r.join().unwrap()).collect()
         });

@@ -56,6 +56,8 @@ pub enum Method {
     #[default]
     Password,
     Passkey,
+    /// A password, then an authenticator-app or recovery code.
+    TwoStep,
 }
 
 /// A WebAuthn ceremony in progress: its state is kept in the session between its two
@@ -82,6 +84,22 @@ impl Ceremony {
 
 /// How long a ceremony's state is kept: the browser's own timeout is 5 minutes.
 pub const CEREMONY_SECONDS: i64 = 300;
+
+const SECOND_STEP_KEY: &str = "second_step";
+const FRESH_CODES_KEY: &str = "fresh_recovery_codes";
+/// How long a login may wait for its second step (the code) after the right password.
+pub const SECOND_STEP_SECONDS: i64 = 300;
+
+/// A login halfway: the password was right, the code is still to come. The session is not
+/// logged in (no user id), so every page and server function treats it as anonymous.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondStep {
+    pub user_id: i64,
+    pub name: String,
+    pub password_version: i64,
+    /// When the first step ended; the second must come within [`SECOND_STEP_SECONDS`].
+    pub at: i64,
+}
 
 impl AuthData {
     pub fn from_record(
@@ -284,6 +302,67 @@ impl AuthSession {
             .map(|(_, state)| state))
     }
 
+    /// The password was right and a code is still needed: the session (under a new id, so that
+    /// nobody who planted the old one shares it) waits for the code for
+    /// [`SECOND_STEP_SECONDS`], and is stored no longer than that.
+    pub async fn begin_second_step(&self, user: &SessionUser) -> Result<(), AppError> {
+        let now = self.clock.unix();
+        self.session.cycle_id().await?;
+        self.session.clear().await;
+        let step = SecondStep {
+            user_id: user.id,
+            name: user.name.clone(),
+            password_version: user.password_version,
+            at: now,
+        };
+        self.session.insert(SECOND_STEP_KEY, &step).await?;
+        let end = time::OffsetDateTime::from_unix_timestamp(now + SECOND_STEP_SECONDS)
+            .map_err(|_| AppError::Internal)?;
+        self.session.set_expiry(Some(Expiry::AtDateTime(end)));
+        Ok(())
+    }
+
+    /// The login waiting for its code in this session, if any and still in time. (Not taken
+    /// out: a wrong code may be retried; [`log_in`](Self::log_in) clears it.)
+    pub async fn second_step(&self) -> Result<Option<SecondStep>, AppError> {
+        let Some(step) = self.session.get::<SecondStep>(SECOND_STEP_KEY).await? else {
+            return Ok(None);
+        };
+        if self.clock.unix() >= step.at + SECOND_STEP_SECONDS {
+            self.session.flush().await?;
+            return Ok(None);
+        }
+        // Every save sets the expiry again (see `pin_expiry`).
+        let end = time::OffsetDateTime::from_unix_timestamp(step.at + SECOND_STEP_SECONDS)
+            .map_err(|_| AppError::Internal)?;
+        self.session.set_expiry(Some(Expiry::AtDateTime(end)));
+        Ok(Some(step))
+    }
+
+    /// Keeps new recovery codes (sealed) for the next page, which shows them once: how a form
+    /// posted without JavaScript gets to see them.
+    pub async fn keep_fresh_codes(&self, sealed: &str) -> Result<(), AppError> {
+        self.session.insert(FRESH_CODES_KEY, sealed).await?;
+        self.repin().await
+    }
+
+    /// Takes what [`keep_fresh_codes`](Self::keep_fresh_codes) kept, if anything.
+    pub async fn take_fresh_codes(&self) -> Result<Option<String>, AppError> {
+        let taken = self.session.remove::<String>(FRESH_CODES_KEY).await?;
+        if taken.is_some() {
+            self.repin().await?;
+        }
+        Ok(taken)
+    }
+
+    /// Sets a logged-in session's expiry again before it is saved.
+    async fn repin(&self) -> Result<(), AppError> {
+        match self.session.get::<AuthData>(AUTH_KEY).await? {
+            Some(data) => self.pin_expiry(&data),
+            None => Ok(()),
+        }
+    }
+
     /// Keeps the user logged in under a new id after a password change, now bound to the new
     /// password version.
     pub async fn renew(&self, password_version: i64) -> Result<(), AppError> {
@@ -381,6 +460,45 @@ mod tests {
             .unwrap();
         clock.advance(std::time::Duration::from_secs(CEREMONY_SECONDS as u64));
         assert_eq!(take(Ceremony::Confirm).await.unwrap(), None);
+        f.finish().await;
+    }
+
+    /// A login waiting for its code is not a login, has a new id, and lapses after five
+    /// minutes; completing it clears it.
+    #[tokio::test]
+    async fn a_login_halfway_is_not_a_login_and_lapses() {
+        let f = crate::store::suite::sqlite().await;
+        let clock = Arc::new(crate::clock::ManualClock::default());
+        let session = Session::new(None, Arc::new(f.store.clone()), None);
+        session.insert("planted", 1).await.unwrap();
+        session.save().await.unwrap();
+        let planted = session.id();
+        let auth = AuthSession::new(session.clone(), clock.clone(), Deadlines::new(1800, 86400));
+        let user = SessionUser {
+            id: 7,
+            name: "user7".into(),
+            password_version: 3,
+        };
+        auth.begin_second_step(&user).await.unwrap();
+        assert_ne!(session.id(), planted, "a new id");
+        assert_eq!(auth.user().await.unwrap(), None, "not logged in");
+        let step = auth.second_step().await.unwrap().unwrap();
+        assert_eq!((step.user_id, step.password_version), (7, 3));
+
+        auth.log_in(&user, None, Method::Password).await.unwrap();
+        assert_eq!(
+            auth.second_step().await.unwrap(),
+            None,
+            "cleared by the login"
+        );
+
+        auth.begin_second_step(&user).await.unwrap();
+        clock.advance(std::time::Duration::from_secs(
+            SECOND_STEP_SECONDS as u64 - 1,
+        ));
+        assert!(auth.second_step().await.unwrap().is_some());
+        clock.advance(std::time::Duration::from_secs(1));
+        assert_eq!(auth.second_step().await.unwrap(), None, "lapsed");
         f.finish().await;
     }
 

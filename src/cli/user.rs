@@ -1,4 +1,4 @@
-//! `latchkey user add|passwd|delete|list|lock|unlock`.
+//! `latchkey user add|passwd|delete|list|lock|unlock|passkeys|two-step`.
 
 use super::shared::{open, when};
 use crate::api::service::admin;
@@ -35,6 +35,13 @@ pub enum UserCommand {
         #[arg(long)]
         remove_all: bool,
     },
+    /// Show whether a user has two-step login on, and how many recovery codes are left.
+    TwoStep {
+        name: String,
+        /// Turn it off (a lost phone and no recovery code); the password alone logs in again.
+        #[arg(long)]
+        disable: bool,
+    },
 }
 
 pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
@@ -45,7 +52,8 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
         | UserCommand::Delete { ref name }
         | UserCommand::Lock { ref name }
         | UserCommand::Unlock { ref name }
-        | UserCommand::Passkeys { ref name, .. } => {
+        | UserCommand::Passkeys { ref name, .. }
+        | UserCommand::TwoStep { ref name, .. } => {
             // Check the name before asking for a password the user would then have typed in
             // vain (or opening a database for nothing).
             users::validate_username(name)?;
@@ -95,6 +103,40 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
                     when(Some(p.created_at)),
                     when(p.last_used_at)
                 );
+            }
+        }
+        UserCommand::TwoStep { name, disable } => {
+            let id = users::id_of(&state.db, &name).await?;
+            if disable {
+                let done = users::two_step::disable(&state.db, id).await?;
+                if done {
+                    tracing::info!(
+                        event = "two_step_off",
+                        user_id = id,
+                        by = "administrator",
+                        "two-step login turned off"
+                    );
+                }
+                println!(
+                    "{}",
+                    if done {
+                        format!("turned two-step login off for {name:?}")
+                    } else {
+                        format!("two-step login was already off for {name:?}")
+                    }
+                );
+                return Ok(());
+            }
+            let row = users::two_step::get(&state.db, id)
+                .await?
+                .unwrap_or_default();
+            match row.two_step_since.filter(|_| row.is_on()) {
+                Some(since) => println!(
+                    "two-step login: on since {}; {} recovery code(s) left",
+                    when(Some(since)),
+                    row.codes().count()
+                ),
+                None => println!("two-step login: off"),
             }
         }
         UserCommand::List { .. } => {}

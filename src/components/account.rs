@@ -1,12 +1,16 @@
 use super::cards::{ErrorCard, LoadingCard};
 use super::confirm::{ask_when_refused, ConfirmCard};
 use super::island::{self, failed_post, Submission};
+use super::password::PasswordForm;
+use super::sync::announce_auth_change;
 use super::title::{set_document_title, title, PageTitle};
+use super::two_step::{RecoveryCodes, TwoStepCard};
 use super::webauthn::{self, Offer};
 use crate::api::{
-    add_passkey, passkey_origin, passkey_registration_options, passkeys, remove_passkey,
-    rename_passkey, sudo_minutes, ConfirmPassword, PasskeySummary, PasskeysPage, RemovePasskey,
-    RenamePasskey,
+    add_passkey, change_password, disable_two_step, passkey_origin, passkey_registration_options,
+    passkeys, regenerate_recovery_codes, remove_passkey, rename_passkey, sudo_minutes,
+    two_step_status, ChangePassword, ConfirmPassword, DisableTwoStep, PasskeySummary, PasskeysPage,
+    RegenerateRecoveryCodes, RemovePasskey, RenamePasskey, TwoStepInfo,
 };
 use crate::error::AppError;
 use crate::limits::MAX_PASSKEY_NAME_CHARS;
@@ -14,22 +18,31 @@ use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-/// `/account`: the user's passkeys (add, rename, remove), behind sudo mode's confirmation for
-/// the sensitive changes. Read on the server while rendering; the interactive part is one lazy
-/// island (its code loads only on this page).
+/// `/account`: the user's security settings: the password, passkeys (add, rename, remove) and
+/// two-step login (on, off, new recovery codes), behind sudo mode's confirmation for the
+/// sensitive changes, and a link to the sessions. Read on the
+/// server while rendering; the interactive part is one lazy island (its code loads only on
+/// this page).
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let failed = failed_post::<RenamePasskey>().or_else(failed_post::<RemovePasskey>);
+    let two_step_failed =
+        failed_post::<RegenerateRecoveryCodes>().or_else(failed_post::<DisableTwoStep>);
+    let password_failed = failed_post::<ChangePassword>();
     let confirm_failed = failed_post::<ConfirmPassword>();
     view! {
         <Suspense fallback=LoadingCard>
             {Suspend::new(async move {
                 let page = passkeys().await;
-                let error = failed.is_some() || confirm_failed.is_some();
+                let two_step = two_step_status().await;
+                let error = failed.is_some()
+                    || two_step_failed.is_some()
+                    || password_failed.is_some()
+                    || confirm_failed.is_some();
                 let text = page_title(&page, error);
                 view! {
                     <PageTitle text/>
-                    <AccountPanel page failed confirm_failed origin=passkey_origin() minutes=sudo_minutes()/>
+                    <AccountPanel page two_step failed two_step_failed password_failed confirm_failed origin=passkey_origin() minutes=sudo_minutes()/>
                 }
             })}
         </Suspense>
@@ -44,12 +57,15 @@ fn page_title(page: &Result<PasskeysPage, AppError>, error: bool) -> String {
     }
 }
 
-/// The page's cards; `failed` is a plain-form change's error, `confirm_failed` a plain-form
-/// confirmation's. A change refused for want of a confirmation brings the confirmation back.
+/// The page's cards; `failed`, `two_step_failed` and `password_failed` are a plain-form
+/// change's error, `confirm_failed` a plain-form confirmation's. A change refused for want of a confirmation brings the confirmation back.
 #[island(lazy)]
 fn AccountPanel(
     page: Result<PasskeysPage, AppError>,
+    two_step: Result<TwoStepInfo, AppError>,
     failed: Option<AppError>,
+    two_step_failed: Option<AppError>,
+    password_failed: Option<AppError>,
     confirm_failed: Option<AppError>,
     /// Where passkeys work, if the site has them.
     origin: Option<String>,
@@ -60,10 +76,17 @@ fn AccountPanel(
     let confirmed = RwSignal::new(
         page.as_ref().is_ok_and(|p| p.confirmed)
             && failed != Some(AppError::SudoRequired)
+            && two_step_failed != Some(AppError::SudoRequired)
+            && password_failed != Some(AppError::SudoRequired)
             && confirm_failed.is_none(),
     );
     let page = RwSignal::new(page);
+    let two_step = RwSignal::new(two_step.ok());
+    let fresh_codes = RwSignal::new(Vec::<String>::new());
     let changing = Submission::new(failed);
+    let securing = Submission::new(two_step_failed);
+    let changing_password = Submission::new(password_failed);
+    let password_changed = RwSignal::new(false);
     let confirming = Submission::new(confirm_failed);
     let status = RwSignal::new(None::<&'static str>);
     let offer = RwSignal::new(Offer::None);
@@ -73,22 +96,60 @@ fn AccountPanel(
     let with_passkey = Signal::derive(move || has_passkeys.get() && offer.get() == Offer::Here);
 
     // The list is drawn anew after a change: focus then lands on its heading, not on nothing.
-    let reload = move || {
+    let reload = move |heading: &'static str| {
         leptos::task::spawn_local(async move {
             let now = passkeys().await;
             if let Ok(p) = &now {
                 confirmed.set(p.confirmed);
             }
             page.set(now);
-            island::focus("passkeys-title");
+            if let Ok(status) = two_step_status().await {
+                two_step.set(Some(status));
+            }
+            island::focus(heading);
         });
     };
-    ask_when_refused(confirmed, [changing], "passkeys-title", move || {
-        status.set(Some("Confirmed. You can make your change now."))
-    });
+    ask_when_refused(
+        confirmed,
+        [changing, securing, changing_password],
+        "account-title",
+        move || status.set(Some("Confirmed. You can make your change now.")),
+    );
     let done = move |message: &'static str| {
         status.set(Some(message));
-        reload();
+        reload("passkeys-title");
+    };
+    let on_regenerate = move |event| {
+        fresh_codes.set(Vec::new());
+        securing.submit(
+            event,
+            |_| regenerate_recovery_codes(),
+            move |codes, _| {
+                fresh_codes.set(codes);
+                reload("recovery-codes-title");
+            },
+        )
+    };
+    let on_disable = move |event| {
+        fresh_codes.set(Vec::new());
+        securing.submit(
+            event,
+            |_| disable_two_step(),
+            move |(), _| reload("two-step-title"),
+        )
+    };
+    let on_change_password = move |event| {
+        password_changed.set(false);
+        changing_password.submit(
+            event,
+            |f| change_password(f.get("current"), f.get("new"), f.get("confirm")),
+            move |(), form| {
+                form.reset();
+                password_changed.set(true);
+                // Every other session was ended: their tabs follow.
+                announce_auth_change();
+            },
+        )
     };
     let on_add = move |event| {
         status.set(None);
@@ -125,7 +186,9 @@ fn AccountPanel(
         )
     };
     Effect::new(move |_| {
-        let error = changing.error.with(Option::is_some) || confirming.error.with(Option::is_some);
+        let error = [changing, securing, changing_password, confirming]
+            .iter()
+            .any(|s| s.error.with(Option::is_some));
         set_document_title(&page.with(|p| page_title(p, error)));
     });
 
@@ -147,12 +210,13 @@ fn AccountPanel(
         Err(error) => EitherOf3::B(view! { <ErrorCard title="Your account" error/> }),
         Ok(()) => EitherOf3::C(view! {
             <section class="card wide" aria-labelledby="account-title">
-                <h1 id="account-title">"Your account"</h1>
-                <p><a href="/sessions">"Your sessions and password"</a> " · " <a href="/">"Back"</a></p>
+                <h1 id="account-title" tabindex="-1">"Your account"</h1>
+                <p><a href="/sessions">"Your sessions"</a> " · " <a href="/">"Back"</a></p>
             </section>
             {move || (!confirmed.get()).then(|| view! {
                 <ConfirmCard confirmed state=confirming with_passkey minutes/>
             })}
+            <PasswordForm state=changing_password changed=password_changed on_submit=on_change_password/>
             <section class="card wide" aria-labelledby="passkeys-title">
                 <h2 id="passkeys-title" tabindex="-1">"Passkeys"</h2>
                 <p>"Sign in with your fingerprint, face or screen lock instead of your password."</p>
@@ -169,6 +233,13 @@ fn AccountPanel(
                 <p class="error" aria-live="assertive">{changing.message()}</p>
                 <p class="status" aria-live="polite">{move || status.get()}</p>
             </section>
+            {move || two_step.get().map(|status| view! {
+                <TwoStepCard status state=securing on_regenerate on_disable/>
+            })}
+            {move || {
+                let codes = fresh_codes.get();
+                (!codes.is_empty()).then(|| view! { <RecoveryCodes codes copy=true/> })
+            }}
         }),
     }
 }

@@ -86,7 +86,7 @@ pub fn ConfirmCard(
         <section class="card wide" aria-labelledby="confirm-title">
             <h2 id="confirm-title" tabindex="-1">"Confirm it's you"</h2>
             <p>
-                "Changing your password or passkeys, or ending other sessions, needs your password again. "
+                "Changing your password, passkeys or two-step login, or ending other sessions, needs your password again. "
                 "It stays confirmed for " {minutes} " minutes."
             </p>
             <form method="post" action=ConfirmPassword::PATH on:submit=on_password>

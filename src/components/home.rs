@@ -1,4 +1,5 @@
 use super::cards::{ErrorCard, LoadingCard};
+use super::code_form::CodeForm;
 use super::island::{self, failed_post, Latest, Submission};
 use super::login_form::LoginForm;
 use super::sync::{announce_auth_change, on_auth_change};
@@ -6,29 +7,32 @@ use super::title::{set_document_title, title, PageTitle};
 use super::webauthn::{self, Offer};
 use super::welcome::Welcome;
 use crate::api::{
-    current_user, demo_login, login, logout, passkey_origin, passkey_sign_in,
-    passkey_sign_in_options, DemoAccount, Login,
+    current_user, demo_login, login, login_code, logout, passkey_origin, passkey_sign_in,
+    passkey_sign_in_options, second_step_pending, DemoAccount, Login, LoginCode,
 };
 use crate::error::AppError;
-use leptos::either::EitherOf3;
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
 /// `/`: who is logged in is decided on the server, while rendering; the form or the welcome is
 /// then one island, which swaps them in place as login and logout complete.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let failed = failed_post::<Login>();
+    let failed = failed_post::<Login>().or_else(failed_post::<LoginCode>);
     view! {
         <Suspense fallback=LoadingCard>
             {Suspend::new(async move {
                 let user = current_user().await;
+                // A right password for an account with two steps: the code comes next.
+                let halfway = matches!(user, Ok(None)) && second_step_pending().await.unwrap_or(false);
+                let failed = failed.filter(|e| !(halfway && *e == AppError::CodeRequired));
                 let demo = demo_login().await.ok().flatten();
-                let text = page_title(&user, failed.is_some());
+                let text = page_title(&user, halfway, failed.is_some());
                 let typed = typed_username(failed.is_some());
                 let passkeys = passkey_origin();
                 view! {
                     <PageTitle text/>
-                    <AuthPanel user demo failed typed passkeys/>
+                    <AuthPanel user halfway demo failed typed passkeys/>
                 }
             })}
         </Suspense>
@@ -36,9 +40,10 @@ pub fn HomePage() -> impl IntoView {
 }
 
 /// The title for what the panel shows.
-fn page_title(user: &Result<Option<String>, AppError>, error: bool) -> String {
+fn page_title(user: &Result<Option<String>, AppError>, code_step: bool, error: bool) -> String {
     match user {
         Ok(Some(_)) => title("Welcome", error),
+        Ok(None) if code_step => title("Two-step login", error),
         Ok(None) => title("Log in", error),
         Err(_) => title("Log in", true),
     }
@@ -54,13 +59,15 @@ fn typed_username(failed: bool) -> Option<String> {
     None
 }
 
-/// The login form, the welcome, or why neither can be shown. `user` is what the server saw
-/// when it rendered the page, `failed` a plain-form login's error; the demo account (DEV only)
-/// is kept for the form shown after an in-place logout. `passkeys`: where the site's passkeys
-/// work, if it has them.
+/// The login form (or its code step), the welcome, or why neither can be shown. `user` is what
+/// the server saw when it rendered the page, `halfway` whether a login waits for its code,
+/// `failed` a plain-form login's (or code's) error; the demo account (DEV only) is kept for
+/// the form shown after an in-place logout. `passkeys`: where the site's passkeys work, if it
+/// has them.
 #[island]
 fn AuthPanel(
     user: Result<Option<String>, AppError>,
+    halfway: bool,
     demo: Option<DemoAccount>,
     failed: Option<AppError>,
     typed: Option<String>,
@@ -72,7 +79,15 @@ fn AuthPanel(
     // Only for the form the page arrived with: one shown after an in-place logout starts clean.
     let arrival = StoredValue::new((typed, failed.is_some()));
     let user = RwSignal::new(user);
-    let logging_in = Submission::new(failed);
+    let code_step = RwSignal::new(halfway);
+    let (login_error, code_error) = if halfway {
+        (None, failed)
+    } else {
+        (failed, None)
+    };
+    let logging_in = Submission::new(login_error);
+    let entering_code = Submission::new(code_error);
+    let cancelling = Submission::new(None);
     let logging_out = Submission::new(None);
     let latest = Latest::new();
     // Another tab logged in or out, or this one became visible again: ask the server (the
@@ -99,6 +114,7 @@ fn AuthPanel(
         latest.ticket();
         webauthn::cancel_autofill();
         arrival.set_value((None, false));
+        code_step.set(false);
         user.set(Ok(Some(name)));
         island::focus("welcome-title");
         announce_auth_change();
@@ -106,10 +122,53 @@ fn AuthPanel(
     let on_login = move |event| {
         logging_in.submit(
             event,
-            |f| login(f.get("username"), f.get("password")),
-            move |name, _| logged_in(name),
+            |f| {
+                let call = login(f.get("username"), f.get("password"));
+                // The password was right and the account has two steps: the code comes next.
+                async move {
+                    match call.await {
+                        Err(AppError::CodeRequired) => Ok(None),
+                        other => other.map(Some),
+                    }
+                }
+            },
+            move |name, _| match name {
+                Some(name) => logged_in(name),
+                None => {
+                    webauthn::cancel_autofill();
+                    entering_code.error.set(None);
+                    code_step.set(true);
+                    island::focus("code");
+                }
+            },
         )
     };
+    // Back to the first step, with `error` (or none) in its form.
+    let start_again = move |error: Option<AppError>| {
+        code_step.set(false);
+        logging_in.error.set(error);
+        island::focus("login-title");
+    };
+    let on_code = move |event| {
+        entering_code.submit(
+            event,
+            |f| {
+                let call = login_code(f.get("code"));
+                async move {
+                    match call.await {
+                        Err(AppError::SecondStepExpired) => Ok(None),
+                        other => other.map(Some),
+                    }
+                }
+            },
+            move |name, _| match name {
+                Some(name) => logged_in(name),
+                None => start_again(Some(AppError::SecondStepExpired)),
+            },
+        )
+    };
+    let on_cancel =
+        move |event| cancelling.submit(event, |_| logout(), move |(), _| start_again(None));
     // Passkeys: offered once the island is live, if this browser has them and this is where
     // they work.
     let webauthn = passkeys.is_some();
@@ -177,22 +236,26 @@ fn AuthPanel(
 
     // The title follows the view (the server wrote the first one).
     Effect::new(move |_| {
-        let error =
-            logging_in.error.with(Option::is_some) || logging_out.error.with(Option::is_some);
-        set_document_title(&user.with(|u| page_title(u, error)));
+        let error = [logging_in, entering_code, cancelling, logging_out]
+            .iter()
+            .any(|s| s.error.with(Option::is_some));
+        set_document_title(&user.with(|u| page_title(u, code_step.get(), error)));
     });
 
     move || match user.get() {
         Ok(Some(name)) => {
-            EitherOf3::A(view! { <Welcome name state=logging_out on_submit=on_logout/> })
+            EitherOf4::A(view! { <Welcome name state=logging_out on_submit=on_logout/> })
         }
+        Ok(None) if code_step.get() => EitherOf4::D(view! {
+            <CodeForm state=entering_code on_submit=on_code cancelling on_cancel/>
+        }),
         Ok(None) => {
             let (typed, autofocus) = arrival.get_value();
-            EitherOf3::B(view! {
+            EitherOf4::B(view! {
                 <LoginForm state=logging_in demo=demo.clone() typed autofocus on_submit=on_login
                     webauthn offer on_passkey passkey_pending rearm/>
             })
         }
-        Err(error) => EitherOf3::C(view! { <ErrorCard title="latchkey" error/> }),
+        Err(error) => EitherOf4::C(view! { <ErrorCard title="latchkey" error/> }),
     }
 }

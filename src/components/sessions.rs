@@ -5,28 +5,24 @@ use super::sync::{announce_auth_change, on_auth_change};
 use super::title::{set_document_title, title, PageTitle};
 use crate::api::sudo_minutes;
 use crate::api::{
-    change_password, list_sessions, revoke_other_sessions, revoke_session, ChangePassword,
-    ConfirmPassword, RevokeOtherSessions, RevokeSession, SessionSummary,
+    list_sessions, revoke_other_sessions, revoke_session, ConfirmPassword, RevokeOtherSessions,
+    RevokeSession, SessionSummary,
 };
 use crate::error::AppError;
-use crate::limits::{MAX_PASSWORD_BYTES, MIN_NEW_PASSWORD_CHARS};
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-/// `/sessions`: the user's sessions (revoke one, or all others) and the password change form.
-/// The list is read on the server while rendering; the page's interactive part is one island.
+/// `/sessions`: the user's sessions (revoke one, or all others). The list is read on the
+/// server while rendering; the page's interactive part is one island.
 #[component]
 pub fn SessionsPage() -> impl IntoView {
-    let failed = failed_post::<ChangePassword>();
+    let failed = failed_post::<RevokeOtherSessions>().or_else(failed_post::<RevokeSession>);
     // Without JavaScript, a change refused for want of a confirmation (sudo mode) comes back
     // here: the page then asks for it.
     let confirm_failed = failed_post::<ConfirmPassword>();
-    let needs_confirm = confirm_failed.is_some()
-        || failed_post::<RevokeOtherSessions>()
-            .or_else(failed_post::<RevokeSession>)
-            .or_else(|| failed.clone())
-            == Some(AppError::SudoRequired);
+    let needs_confirm =
+        confirm_failed.is_some() || failed.as_ref() == Some(&AppError::SudoRequired);
     view! {
         <Suspense fallback=LoadingCard>
             {Suspend::new(async move {
@@ -34,7 +30,7 @@ pub fn SessionsPage() -> impl IntoView {
                 let text = page_title(&sessions, failed.is_some());
                 view! {
                     <PageTitle text/>
-                    <SessionsPanel sessions failed confirm_failed needs_confirm minutes=sudo_minutes()/>
+                    <SessionsPanel sessions confirm_failed needs_confirm minutes=sudo_minutes()/>
                 }
             })}
         </Suspense>
@@ -65,14 +61,12 @@ fn Unavailable(error: AppError) -> impl IntoView {
     }
 }
 
-/// The list and the password form, or why they cannot be shown; `failed` is a plain-form
-/// password change's error. The list is read again after every change made here, when another
-/// tab reports a login or logout, and when this tab becomes visible again; a revoked current
-/// session leaves "not logged in".
+/// The list, or why it cannot be shown. It is read again after every change made here, when
+/// another tab reports a login or logout, and when this tab becomes visible again; a revoked
+/// current session leaves "not logged in".
 #[island(lazy)]
 fn SessionsPanel(
     sessions: Result<Vec<SessionSummary>, AppError>,
-    failed: Option<AppError>,
     confirm_failed: Option<AppError>,
     needs_confirm: bool,
     minutes: u64,
@@ -85,11 +79,9 @@ fn SessionsPanel(
     let latest = Latest::new();
     let revoking = Submission::new(None);
     let ending_others = Submission::new(None);
-    let changing = Submission::new(failed);
     let ended = RwSignal::new(None::<u64>);
-    let changed = RwSignal::new(false);
-    // Only the answer to the latest read is shown: an older one (e.g. asked with the cookie a
-    // password change has since replaced) must not overwrite it.
+    // Only the answer to the latest read is shown: an older one (e.g. asked before a session
+    // was revoked) must not overwrite it.
     let reload = move |focus: Option<&'static str>| {
         let ticket = latest.ticket();
         leptos::task::spawn_local(async move {
@@ -127,30 +119,15 @@ fn SessionsPanel(
             },
         )
     };
-    let on_change = move |event| {
-        changed.set(false);
-        changing.submit(
-            event,
-            |f| change_password(f.get("current"), f.get("new"), f.get("confirm")),
-            move |(), form| {
-                form.reset();
-                changed.set(true);
-                announce_auth_change();
-                refresh();
-            },
-        )
-    };
     ask_when_refused(
         confirmed,
-        [revoking, ending_others, changing],
+        [revoking, ending_others],
         "sessions-title",
         || {},
     );
-    // The password form stays in place (with what is typed into it) while the list refreshes.
-    let listed = Memo::new(move |_| sessions.with(Result::is_ok));
     // The title follows the view (the server wrote the first one).
     Effect::new(move |_| {
-        let error = [revoking, ending_others, changing]
+        let error = [revoking, ending_others]
             .iter()
             .any(|s| s.error.with(Option::is_some));
         set_document_title(&sessions.with(|s| page_title(s, error)));
@@ -166,9 +143,6 @@ fn SessionsPanel(
             }),
             Err(error) => Either::Right(view! { <Unavailable error/> }),
         }}
-        {move || listed.get().then(|| view! {
-            <PasswordForm state=changing changed on_submit=on_change/>
-        })}
     }
 }
 
@@ -224,42 +198,7 @@ fn SessionList(
             </form>
             <p class="error" aria-live="assertive">{error}</p>
             <p class="status" aria-live="polite">{ended}</p>
-            <p class="hint"><a href="/account">"Passkeys"</a> " · " <a href="/">"Back"</a></p>
-        </section>
-    }
-}
-
-#[component]
-fn PasswordForm(
-    state: Submission,
-    changed: RwSignal<bool>,
-    on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
-) -> impl IntoView {
-    let done = move || {
-        changed
-            .get()
-            .then_some("Password changed. Every other session has been logged out.")
-    };
-    view! {
-        <section class="card wide" aria-labelledby="password-title">
-            <h2 id="password-title">"Change password"</h2>
-            <form method="post" action=ChangePassword::PATH on:submit=on_submit>
-                <div class="field">
-                    <label for="current">"Current password"</label>
-                    <input id="current" name="current" type="password" required maxlength=MAX_PASSWORD_BYTES autocomplete="current-password"/>
-                </div>
-                <div class="field">
-                    <label for="new">"New password"</label>
-                    <input id="new" name="new" type="password" required minlength=MIN_NEW_PASSWORD_CHARS maxlength=MAX_PASSWORD_BYTES autocomplete="new-password"/>
-                </div>
-                <div class="field">
-                    <label for="confirm">"Repeat the new password"</label>
-                    <input id="confirm" name="confirm" type="password" required minlength=MIN_NEW_PASSWORD_CHARS maxlength=MAX_PASSWORD_BYTES autocomplete="new-password"/>
-                </div>
-                <p id="password-error" class="error" aria-live="assertive">{state.message()}</p>
-                <p class="status" aria-live="polite">{done}</p>
-                <button type="submit" aria-disabled=move || state.pending.get().then_some("true")>"Change password"</button>
-            </form>
+            <p class="hint"><a href="/account">"Your account"</a> " · " <a href="/">"Back"</a></p>
         </section>
     }
 }

@@ -18,8 +18,8 @@ pub fn Welcome(
             </form>
             <p class="error" aria-live="assertive">{state.message()}</p>
             <p class="hint">
-                <a href="/sessions">"Your sessions and password"</a> " · "
-                <a href="/account">"Passkeys"</a>
+                <a href="/account">"Your account"</a> " · "
+                <a href="/sessions">"Your sessions"</a>
             </p>
         </section>
     }

@@ -118,6 +118,7 @@ pub(super) struct FileSecurity {
     pub trusted_proxy_header: String,
     pub trusted_proxies: Vec<String>,
     pub sudo_seconds: u64,
+    pub secrets_key_file: PathBuf,
 }
 
 impl Default for FileSecurity {
@@ -133,6 +134,7 @@ impl Default for FileSecurity {
             // GitHub's sudo mode lasts a few hours; ten minutes keeps a borrowed session's
             // window small.
             sudo_seconds: 600,
+            secrets_key_file: "data/secrets.key".into(),
         }
     }
 }

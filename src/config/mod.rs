@@ -133,6 +133,10 @@ pub struct SecurityConfig {
     /// Sudo mode: sensitive changes (password, passkeys, ending other sessions) need the user
     /// to have proved who they are (password or passkey) within this long.
     pub sudo: Duration,
+    /// Seals the two-step secrets at rest: from `LATCHKEY_SECRETS_KEY` (base64), else this
+    /// file (generated if missing, unless the store is shared).
+    pub secrets_key: Option<String>,
+    pub secrets_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone)]

@@ -182,6 +182,8 @@ fn resolve(
             trusted_proxies,
             session_key: env("LATCHKEY_SESSION_KEY"),
             sudo: Duration::from_secs(sec.sudo_seconds),
+            secrets_key: env("LATCHKEY_SECRETS_KEY"),
+            secrets_key_file: sec.secrets_key_file.clone(),
         },
         metrics_addr,
         throttle: ThrottleConfig {

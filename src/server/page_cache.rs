@@ -10,8 +10,8 @@
 //!
 //! The decision made here is handed to the render on a miss ([`KnownUser`]), so the stored
 //! page is exactly the one for its key. Only plain `GET /` with a 200 answer is cached: a
-//! query string (a no-JavaScript error message), a store failure (503) or any other page goes
-//! through Leptos every time.
+//! query string (a no-JavaScript error message), a login waiting for its code, a store failure
+//! (503) or any other page goes through Leptos every time.
 
 use super::headers;
 use crate::api::context::KnownUser;
@@ -80,6 +80,10 @@ pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next)
             return next.run(request).await;
         }
     };
+    // A login waiting for its code gets the code step, never a stored page.
+    if key.is_none() && !matches!(session.second_step().await, Ok(None)) {
+        return next.run(request).await;
+    }
     if let Some(template) = cache.0.pages.get(&key) {
         return assemble(state, &template);
     }

@@ -6,6 +6,7 @@
 use crate::db::{on_db, Database};
 use crate::limits::MAX_USERNAME_CHARS;
 pub mod passkeys;
+pub mod two_step;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -25,3 +25,4 @@ mod sessions;
 mod stores;
 mod throttle;
 mod timeouts;
+mod two_step;

@@ -17,7 +17,7 @@ use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
 use webauthn_rs_proto::AllowCredentials;
 
 /// A browser with one authenticator, on the page at `origin`.
-struct Browser {
+pub(crate) struct Browser {
     token: SoftPasskey,
     origin: Url,
     /// What the token registered: credential id and user handle.
@@ -81,7 +81,7 @@ impl Browser {
 
 /// POSTs to a server function with the cookie; returns the status, the session cookie it set
 /// (if any) and the JSON body.
-async fn call(
+pub(crate) async fn call(
     site: &Site,
     function: &str,
     form: &[(&str, &str)],
@@ -146,7 +146,7 @@ async fn add_passkey(
 }
 
 /// The demo user logged in, with one passkey added: the session cookie and the browser.
-async fn with_a_passkey(site: &Site) -> (String, Browser) {
+pub(crate) async fn with_a_passkey(site: &Site) -> (String, Browser) {
     let cookie = site.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     let mut browser = Browser::on(site);
     let (status, body) = add_passkey(site, &mut browser, &cookie, "").await;
@@ -155,7 +155,7 @@ async fn with_a_passkey(site: &Site) -> (String, Browser) {
 }
 
 /// Signs in with registered credential `which`; returns the status, session cookie and body.
-async fn sign_in(
+pub(crate) async fn sign_in(
     site: &Site,
     browser: &mut Browser,
     which: usize,

@@ -32,6 +32,16 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
     };
     // A correct password: the attempt is taken back.
     state.throttle.succeeded(attempt).await?;
+    if super::two_step::is_on(state, user.id).await? {
+        // Not logged in yet: the session waits for the code.
+        caller.session.begin_second_step(&user).await?;
+        tracing::info!(
+            event = "login_second_step",
+            user_id = user.id,
+            "password right; code needed"
+        );
+        return Err(AppError::CodeRequired);
+    }
     complete_login(caller, user, Method::Password).await
 }
 
@@ -77,6 +87,7 @@ pub(super) fn method_label(method: Method) -> &'static str {
     match method {
         Method::Password => "password",
         Method::Passkey => "passkey",
+        Method::TwoStep => "two_step",
     }
 }
 

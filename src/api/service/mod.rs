@@ -6,3 +6,4 @@ pub mod login;
 pub mod passkeys;
 pub mod password;
 pub mod sessions;
+pub mod two_step;

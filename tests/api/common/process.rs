@@ -93,12 +93,14 @@ fn command(data: &Path, spawn: &Spawn) -> Command {
         Some(url) => cmd.env("SESSION_STORE_URL", url),
         None => cmd.env_remove("SESSION_STORE_URL"),
     };
-    // Instances that share PostgreSQL or Redis must be given one secret (they refuse to make
-    // one up): the tests' instances share this one.
+    // Instances that share PostgreSQL or Redis must be given their secrets (they refuse to
+    // make them up): the tests' instances share these.
     if spawn.session_store.is_some() || spawn.database.is_some() {
         cmd.env("LATCHKEY_SESSION_KEY", SHARED_TEST_KEY);
+        cmd.env("LATCHKEY_SECRETS_KEY", SHARED_TEST_SECRETS_KEY);
     } else {
         cmd.env_remove("LATCHKEY_SESSION_KEY");
+        cmd.env_remove("LATCHKEY_SECRETS_KEY");
     }
     cmd.envs(spawn.vars.iter().map(|(k, v)| (k, v)));
     cmd
@@ -107,6 +109,9 @@ fn command(data: &Path, spawn: &Spawn) -> Command {
 /// The secret of test instances that share a store (base64 of 64 bytes).
 pub const SHARED_TEST_KEY: &str =
     "dGVzdHMgb25seTogdGhlIHNlY3JldCBvZiBpbnN0YW5jZXMgdGhhdCBzaGFyZSBhIHN0b3JlLCA2NCBieXRlcw==";
+/// Their secrets key (base64 of 64 bytes).
+pub const SHARED_TEST_SECRETS_KEY: &str =
+    "dGVzdHMgb25seTogdGhlIHNlY3JldHMga2V5IG9mIGluc3RhbmNlcyB0aGF0IHNoYXJlIGEgc3RvcmUsIDY0IA==";
 pub struct CliOutput {
     pub success: bool,
     /// The exit code (`None`: killed by a signal).
