@@ -74,19 +74,61 @@ fn sources() -> Vec<Source> {
         .collect()
 }
 
-/// The text before the file's `#[cfg(test)]` module, with comments removed.
+/// The text before the file's `#[cfg(test)]` module, with comments removed and string
+/// literals blanked (a message saying "use a recovery code" is no import).
 fn without_tests(text: &str) -> String {
     let code = match text.find("#[cfg(test)]\nmod ") {
         Some(at) => &text[..at],
         None => text,
     };
-    code.lines()
-        .map(|line| match line.find("//") {
-            Some(at) if !line[..at].contains('"') => &line[..at],
-            _ => line,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::with_capacity(code.len());
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '/' if chars.peek() == Some(&'/') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                out.push('"');
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        '\n' => out.push('\n'),
+                        _ => out.push(' '),
+                    }
+                }
+                out.push('"');
+            }
+            // A char literal ('"', '\'', 'x'), not a lifetime.
+            '\'' => {
+                out.push('\'');
+                let mut ahead = chars.clone();
+                let literal = match ahead.next() {
+                    Some('\\') => true,
+                    Some(_) => ahead.next() == Some('\''),
+                    None => false,
+                };
+                if literal {
+                    for c in chars.by_ref() {
+                        if c == '\'' {
+                            break;
+                        }
+                    }
+                    out.push('\'');
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Every path a file names: `use` trees expanded (`use a::{b, c::d}` → `a::b`, `a::c::d`) and

@@ -90,6 +90,7 @@ test.describe("two-step login", () => {
     await hydrated(page);
     await fillLogin(page, user, PASSWORD);
     await page.getByRole("button", { name: "Log in" }).click();
+    await expect(welcome(page, user)).toBeVisible();
     await page.goto("/account/two-step");
     await hydrated(page);
     const secret = await readSecret(page);

@@ -47,6 +47,11 @@ pub async fn get(db: &Database, user_id: i64) -> Result<Option<TwoStepRow>, sqlx
     )
 }
 
+/// Whether the account needs a code after its password.
+pub async fn is_on(db: &Database, user_id: i64) -> Result<bool, sqlx::Error> {
+    Ok(get(db, user_id).await?.is_some_and(|row| row.is_on()))
+}
+
 /// Starts an enrolment: `sealed` waits for a code to confirm it (replacing an earlier one).
 pub async fn set_pending(db: &Database, user_id: i64, sealed: &str) -> Result<(), sqlx::Error> {
     on_db!(

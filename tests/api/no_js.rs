@@ -63,10 +63,10 @@ async fn plain_form_login_failure_shows_the_error_on_the_page() {
 }
 
 #[tokio::test]
-async fn plain_form_password_change_failure_shows_the_error_on_the_sessions_page() {
+async fn plain_form_password_change_failure_shows_the_error_on_the_account_page() {
     let app = TestApp::spawn().await;
     let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
-    let referer = app.url("/sessions");
+    let referer = app.url("/account");
     let res = app
         .post_form(
             "/api/change_password",
@@ -90,9 +90,9 @@ async fn plain_form_password_change_failure_shows_the_error_on_the_sessions_page
         page.contains("The current password is not correct."),
         "{page}"
     );
-    assert!(page.contains("Your sessions"), "{page}");
+    assert!(page.contains("Your account"), "{page}");
     // The error belongs to the password form: the login page does not show it.
-    let home = app.page_text(&location.replace("/sessions", "/")).await;
+    let home = app.page_text(&location.replace("/account", "/")).await;
     assert!(
         !home.contains("The current password is not correct."),
         "{home}"

@@ -32,7 +32,7 @@ pub async fn login(caller: &Caller, username: &str, password: &str) -> Result<Lo
     };
     // A correct password: the attempt is taken back.
     state.throttle.succeeded(attempt).await?;
-    if super::two_step::is_on(state, user.id).await? {
+    if users::two_step::is_on(&state.db, user.id).await? {
         // Not logged in yet: the session waits for the code.
         caller.session.begin_second_step(&user).await?;
         tracing::info!(

@@ -17,13 +17,6 @@ use crate::users::two_step::{self as table, join_codes, TwoStepRow};
 /// Longer than any code anyone types (an app code, a recovery code, with spaces).
 const MAX_CODE_CHARS: usize = 32;
 
-/// Whether the account needs a code after its password.
-pub(super) async fn is_on(state: &AppState, user_id: i64) -> Result<bool, AppError> {
-    Ok(table::get(&state.db, user_id)
-        .await?
-        .is_some_and(|row| row.is_on()))
-}
-
 /// Whether a login waits for its code in this session.
 pub async fn pending(caller: &Caller) -> Result<bool, AppError> {
     Ok(caller.session.second_step().await?.is_some())
@@ -240,7 +233,9 @@ pub async fn regenerate_codes(caller: &Caller) -> Result<Vec<String>, AppError> 
 /// Turns two-step login off (sudo).
 pub async fn disable(caller: &Caller) -> Result<(), AppError> {
     let user = require_sudo(caller).await?;
-    if !is_on(&caller.state, user.id).await? || !table::disable(&caller.state.db, user.id).await? {
+    if !table::is_on(&caller.state.db, user.id).await?
+        || !table::disable(&caller.state.db, user.id).await?
+    {
         return Err(AppError::BadInput(InputError::TwoStepOff));
     }
     tracing::info!(
