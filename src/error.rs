@@ -67,7 +67,17 @@ pub enum AppError {
 }
 
 /// What was wrong with the input, as fixed messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    miniserde::Deserialize,
+    thiserror::Error,
+)]
 pub enum InputError {
     #[error("The request could not be understood.")]
     Malformed,
@@ -104,7 +114,8 @@ pub enum InputError {
 }
 
 impl server_fn_error::FromServerFnError for AppError {
-    type Encoder = server_fn_error::JsonEncoding;
+    // serde_json's JSON, read in the browser without serde_json (see `wire`).
+    type Encoder = crate::wire::LiteJsonEncoding;
 
     fn from_server_fn_error(value: server_fn_error::ServerFnErrorErr) -> Self {
         use server_fn_error::ServerFnErrorErr as E;
@@ -128,8 +139,91 @@ fn wait_text(seconds: &u64) -> String {
 
 /// Re-exports kept in one place so the rest of the crate does not depend on server_fn's layout.
 mod server_fn_error {
-    pub use leptos::server_fn::codec::JsonEncoding;
     pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+}
+
+/// How the browser reads an [`AppError`] that serde_json wrote (externally tagged: `"Name"`,
+/// `{"BadInput":"Name"}`, `{"Throttled":{"retry_after":N}}`, `{"Transport":"…"}`).
+mod lite {
+    use super::{AppError, InputError};
+    use miniserde::de::{Deserialize, Map, Visitor};
+    use miniserde::{make_place, Error, Result};
+
+    make_place!(Place);
+
+    impl Deserialize for AppError {
+        fn begin(out: &mut Option<Self>) -> &mut dyn Visitor {
+            Place::new(out)
+        }
+    }
+
+    impl Visitor for Place<AppError> {
+        fn string(&mut self, name: &str) -> Result<()> {
+            use AppError as E;
+            self.out = Some(match name {
+                "InvalidCredentials" => E::InvalidCredentials,
+                "Unauthenticated" => E::Unauthenticated,
+                "SudoRequired" => E::SudoRequired,
+                "PasskeyRefused" => E::PasskeyRefused,
+                "PasskeyTaken" => E::PasskeyTaken,
+                "PasskeysOff" => E::PasskeysOff,
+                "CodeRequired" => E::CodeRequired,
+                "WrongCode" => E::WrongCode,
+                "SecondStepExpired" => E::SecondStepExpired,
+                "Busy" => E::Busy,
+                "Unavailable" => E::Unavailable,
+                "Internal" => E::Internal,
+                _ => return Err(Error),
+            });
+            Ok(())
+        }
+
+        fn map(&mut self) -> Result<Box<dyn Map + '_>> {
+            Ok(Box::new(Tagged {
+                out: &mut self.out,
+                input: None,
+                wait: None,
+                text: None,
+            }))
+        }
+    }
+
+    #[derive(miniserde::Deserialize)]
+    struct Wait {
+        retry_after: u64,
+    }
+
+    /// A variant with data: its one key names it.
+    struct Tagged<'a> {
+        out: &'a mut Option<AppError>,
+        input: Option<InputError>,
+        wait: Option<Wait>,
+        text: Option<String>,
+    }
+
+    impl Map for Tagged<'_> {
+        fn key(&mut self, k: &str) -> Result<&mut dyn Visitor> {
+            match k {
+                "BadInput" => Ok(Deserialize::begin(&mut self.input)),
+                "Throttled" => Ok(Deserialize::begin(&mut self.wait)),
+                "Transport" => Ok(Deserialize::begin(&mut self.text)),
+                _ => Err(Error),
+            }
+        }
+
+        fn finish(&mut self) -> Result<()> {
+            let found = match (self.input.take(), self.wait.take(), self.text.take()) {
+                (Some(input), None, None) => AppError::BadInput(input),
+                (None, Some(wait), None) => AppError::Throttled {
+                    retry_after: wait.retry_after,
+                },
+                (None, None, Some(text)) => AppError::Transport(text),
+                _ => return Err(Error),
+            };
+            *self.out = Some(found);
+            Ok(())
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -152,5 +246,125 @@ impl AppError {
             AppError::Unavailable | AppError::Busy => S::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Transport(_) => S::INTERNAL_SERVER_ERROR,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{from_json, to_json};
+
+    /// Every error the server can send, each variant once (a new variant fails to compile in
+    /// the match below until it is listed here).
+    fn every_error() -> Vec<AppError> {
+        let all = vec![
+            AppError::InvalidCredentials,
+            AppError::Throttled { retry_after: 90 },
+            AppError::Unauthenticated,
+            AppError::SudoRequired,
+            AppError::PasskeyRefused,
+            AppError::PasskeyTaken,
+            AppError::PasskeysOff,
+            AppError::CodeRequired,
+            AppError::WrongCode,
+            AppError::SecondStepExpired,
+            AppError::BadInput(InputError::Malformed),
+            AppError::Busy,
+            AppError::Unavailable,
+            AppError::Internal,
+            AppError::Transport("a \"quoted\"\n\u{1F511} detail".into()),
+        ];
+        for e in &all {
+            match e {
+                AppError::InvalidCredentials
+                | AppError::Throttled { .. }
+                | AppError::Unauthenticated
+                | AppError::SudoRequired
+                | AppError::PasskeyRefused
+                | AppError::PasskeyTaken
+                | AppError::PasskeysOff
+                | AppError::CodeRequired
+                | AppError::WrongCode
+                | AppError::SecondStepExpired
+                | AppError::BadInput(_)
+                | AppError::Busy
+                | AppError::Unavailable
+                | AppError::Internal
+                | AppError::Transport(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_browser_reads_every_error_the_server_writes() {
+        for error in every_error() {
+            let json = to_json(&error);
+            assert_eq!(from_json::<AppError>(&json), Some(error), "{json}");
+        }
+        let inputs = [
+            InputError::Malformed,
+            InputError::PasswordTooLong,
+            InputError::UsernameTooLong,
+            InputError::NewPasswordPolicy,
+            InputError::PasswordsDiffer,
+            InputError::WrongCurrentPassword,
+            InputError::WrongPassword,
+            InputError::PasskeyNameTooLong,
+            InputError::NoSuchPasskey,
+            InputError::WrongSetupCode,
+            InputError::TwoStepOn,
+            InputError::TwoStepOff,
+            InputError::NoTwoStepSetup,
+        ];
+        for input in inputs {
+            let error = AppError::BadInput(input);
+            assert_eq!(from_json::<AppError>(&to_json(&error)), Some(error));
+        }
+        // What the server writes, literally (the JSON API's callers read the same).
+        assert_eq!(to_json(&AppError::SudoRequired), r#""SudoRequired""#);
+        assert_eq!(
+            to_json(&AppError::Throttled { retry_after: 30 }),
+            r#"{"Throttled":{"retry_after":30}}"#
+        );
+    }
+
+    #[test]
+    fn what_the_browser_cannot_read_is_no_error_at_all() {
+        for bad in [
+            "",
+            "\"NoSuchError\"",
+            "{\"BadInput\":\"Nope\"}",
+            "{}",
+            "{\"Throttled\":{\"retry_after\":-1}}",
+            "{\"Transport\":\"x\",\"BadInput\":\"Malformed\"}",
+            "[1]",
+        ] {
+            assert_eq!(from_json::<AppError>(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_browser_reads_the_login_pages_answers_as_written() {
+        for name in [
+            "user1",
+            "",
+            "é \"quoted\" \\ back\nslash \u{1F511}",
+            "\u{7f}\u{0}",
+        ] {
+            let json = to_json(&name);
+            assert_eq!(from_json::<String>(&json).as_deref(), Some(name), "{json}");
+            let json = to_json(&Some(name));
+            assert_eq!(
+                from_json::<Option<String>>(&json),
+                Some(Some(name.to_owned()))
+            );
+        }
+        assert_eq!(
+            from_json::<Option<String>>(&to_json(&None::<String>)),
+            Some(None)
+        );
+        assert_eq!(from_json::<()>(&to_json(&())), Some(()));
+        assert_eq!(from_json::<bool>(&to_json(&true)), Some(true));
     }
 }

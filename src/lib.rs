@@ -11,6 +11,7 @@ pub mod app;
 pub mod components;
 pub mod error;
 pub mod limits;
+pub mod wire;
 
 #[cfg(feature = "ssr")]
 pub mod auth;

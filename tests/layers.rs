@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// it; modules on one line are siblings and may not import each other.
 const LAYERS: &[&[&str]] = &[
     &["config"],
-    &["limits"],
+    &["limits", "wire"],
     &["clock", "error"],
     &["db"],
     &["store", "users"],

@@ -16,10 +16,12 @@ pub use types::{
 };
 
 use crate::error::AppError;
+// The login page's server functions answer in JSON the browser reads without serde_json.
+use crate::wire::LiteJson;
 use leptos::prelude::*;
 
 /// Logs in; returns the user's name. Wrong password and unknown user are the same error.
-#[server(endpoint = "login")]
+#[server(endpoint = "login", output = LiteJson)]
 pub async fn login(username: String, password: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     let done = match service::login::login(&caller, &username, &password).await {
@@ -35,7 +37,7 @@ pub async fn login(username: String, password: String) -> Result<String, AppErro
 
 /// A login's second step: the code from the authenticator app, or a recovery code, for the
 /// login waiting in this session (the password was right); returns the user's name.
-#[server(endpoint = "login_code")]
+#[server(endpoint = "login_code", output = LiteJson)]
 pub async fn login_code(code: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     let done = service::two_step::login_code(&caller, &code).await?;
@@ -51,14 +53,14 @@ pub async fn second_step_pending() -> Result<bool, AppError> {
 }
 
 /// Ends the session: deletes it server-side and expires the cookie.
-#[server(endpoint = "logout")]
+#[server(endpoint = "logout", output = LiteJson)]
 pub async fn logout() -> Result<(), AppError> {
     let caller = context::Caller::extract().await?;
     service::login::logout(&caller.session).await
 }
 
 /// The logged-in user's name, or `None`.
-#[server(endpoint = "current_user")]
+#[server(endpoint = "current_user", output = LiteJson)]
 pub async fn current_user() -> Result<Option<String>, AppError> {
     // Rendering `GET /`: the page cache has just checked the session for this very request.
     if let Some(known) = context::known_user() {
@@ -144,7 +146,7 @@ pub fn sudo_minutes() -> u64 {
 }
 
 /// Starts signing in with a passkey: the request options (WebAuthn JSON) for the browser.
-#[server(endpoint = "passkey_sign_in_options")]
+#[server(endpoint = "passkey_sign_in_options", output = LiteJson)]
 pub async fn passkey_sign_in_options() -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     service::passkeys::sign_in_options(&caller).await
@@ -152,7 +154,7 @@ pub async fn passkey_sign_in_options() -> Result<String, AppError> {
 
 /// Signs in with the browser's passkey response (`PublicKeyCredential.toJSON()`, as JSON);
 /// returns the user's name. A full login, like [`login`].
-#[server(endpoint = "passkey_sign_in")]
+#[server(endpoint = "passkey_sign_in", output = LiteJson)]
 pub async fn passkey_sign_in(response: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     let done = service::passkeys::sign_in(&caller, &response).await?;

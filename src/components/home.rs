@@ -11,6 +11,7 @@ use crate::api::{
     passkey_sign_in_options, second_step_pending, DemoAccount, Login, LoginCode,
 };
 use crate::error::AppError;
+use crate::wire::to_json;
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
@@ -26,16 +27,120 @@ pub fn HomePage() -> impl IntoView {
                 // A right password for an account with two steps: the code comes next.
                 let halfway = matches!(user, Ok(None)) && second_step_pending().await.unwrap_or(false);
                 let failed = failed.filter(|e| !(halfway && *e == AppError::CodeRequired));
-                let demo = demo_login().await.ok().flatten();
-                let text = page_title(&user, halfway, failed.is_some());
-                let typed = typed_username(failed.is_some());
-                let passkeys = passkey_origin();
+                let arrival = Arrival {
+                    text: page_title(&user, halfway, failed.is_some()),
+                    typed: typed_username(failed.is_some()),
+                    demo: demo_login().await.ok().flatten(),
+                    passkeys: passkey_origin(),
+                    user,
+                    halfway,
+                    failed,
+                };
+                let text = arrival.text.clone();
+                let data = arrival.clone();
+                provide_context(arrival);
                 view! {
                     <PageTitle text/>
-                    <AuthPanel user halfway demo failed typed passkeys/>
+                    <ArrivalData arrival=data/>
+                    <AuthPanel/>
                 }
             })}
         </Suspense>
+    }
+}
+
+/// What the server saw when it rendered `/`, for the island. The island takes no props: props
+/// are read with serde_json, which would be most of the login page's decoding code. The server
+/// hands this over as context and writes it into the page (`#arrival`'s data attributes),
+/// where the browser reads it back.
+#[derive(Clone, Debug, PartialEq)]
+struct Arrival {
+    /// Who is logged in (or why that is unknown).
+    user: Result<Option<String>, AppError>,
+    /// A login waits for its code.
+    halfway: bool,
+    /// The DEV demo account, kept for a form shown after an in-place logout.
+    demo: Option<DemoAccount>,
+    /// A plain-form login's (or code's) error.
+    failed: Option<AppError>,
+    /// The user name that failed login was typed with.
+    typed: Option<String>,
+    /// Where the site's passkeys work, if it has them.
+    passkeys: Option<String>,
+    /// The page's title.
+    text: String,
+}
+
+#[component]
+fn ArrivalData(arrival: Arrival) -> impl IntoView {
+    let Arrival {
+        user,
+        halfway,
+        demo,
+        failed,
+        typed,
+        passkeys,
+        text: _,
+    } = arrival;
+    let (name, user_error) = match user {
+        Ok(name) => (name, None),
+        Err(error) => (None, Some(to_json(&error))),
+    };
+    let (demo_user, demo_password) = demo.map(|d| (d.username, d.password)).unzip();
+    view! {
+        <div id="arrival" hidden
+            data-user=name data-user-error=user_error data-halfway=halfway.then_some("")
+            data-demo-user=demo_user data-demo-password=demo_password
+            data-failed=failed.map(|e| to_json(&e)) data-typed=typed data-passkeys=passkeys
+        ></div>
+    }
+}
+
+impl Default for Arrival {
+    fn default() -> Self {
+        Self {
+            user: Ok(None),
+            halfway: false,
+            demo: None,
+            failed: None,
+            typed: None,
+            passkeys: None,
+            text: String::new(),
+        }
+    }
+}
+
+impl Arrival {
+    /// On the server, what `HomePage` provided; in the browser, what it wrote into the page.
+    fn take() -> Self {
+        #[cfg(feature = "hydrate")]
+        if let Some(read) = Self::from_page() {
+            return read;
+        }
+        use_context::<Self>().unwrap_or_default()
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn from_page() -> Option<Self> {
+        let el = document().get_element_by_id("arrival")?;
+        let get = |name: &str| el.get_attribute(name);
+        let error =
+            |name: &str| get(name).and_then(|json| crate::wire::from_json::<AppError>(&json));
+        let demo = get("data-demo-user")
+            .zip(get("data-demo-password"))
+            .map(|(username, password)| DemoAccount { username, password });
+        Some(Self {
+            user: match error("data-user-error") {
+                Some(error) => Err(error),
+                None => Ok(get("data-user")),
+            },
+            halfway: get("data-halfway").is_some(),
+            demo,
+            failed: error("data-failed"),
+            typed: get("data-typed"),
+            passkeys: get("data-passkeys"),
+            text: String::new(),
+        })
     }
 }
 
@@ -59,20 +164,19 @@ fn typed_username(failed: bool) -> Option<String> {
     None
 }
 
-/// The login form (or its code step), the welcome, or why neither can be shown. `user` is what
-/// the server saw when it rendered the page, `halfway` whether a login waits for its code,
-/// `failed` a plain-form login's (or code's) error; the demo account (DEV only) is kept for
-/// the form shown after an in-place logout. `passkeys`: where the site's passkeys work, if it
-/// has them.
+/// The login form (or its code step), the welcome, or why neither can be shown, from what the
+/// server saw when it rendered the page ([`Arrival`]).
 #[island]
-fn AuthPanel(
-    user: Result<Option<String>, AppError>,
-    halfway: bool,
-    demo: Option<DemoAccount>,
-    failed: Option<AppError>,
-    typed: Option<String>,
-    passkeys: Option<String>,
-) -> impl IntoView {
+fn AuthPanel() -> impl IntoView {
+    let Arrival {
+        user,
+        halfway,
+        demo,
+        failed,
+        typed,
+        passkeys,
+        text: _,
+    } = Arrival::take();
     island::start();
     // Without JavaScript, or before it runs: a page that shows a failed login puts the focus
     // in the user-name field, whose description is the error (so it is read out on arrival).
