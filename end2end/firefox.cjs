@@ -49,9 +49,13 @@ async function until(page, predicate, what, ...args) {
     if (heading !== "Welcome, user1") fail(`heading: ${heading}`);
     if ((await page.title()) !== "Welcome – latchkey") fail(`title: ${await page.title()}`);
 
-    // The sessions page's island is a separate WASM file (a lazy island): it loads and works.
+    // The sessions and account pages' islands are separate WASM files (lazy islands): they
+    // load and work.
     await page.goto(base + "/sessions");
     await until(page, () => document.body.hasAttribute("data-hydrated"), "the sessions page hydrates");
+    await until(page, () => document.querySelector("ul.sessions li.current") !== null, "this session, listed");
+    await page.goto(base + "/account");
+    await until(page, () => document.body.hasAttribute("data-hydrated"), "the account page hydrates");
     await page.evaluate(() => (window.__stayed = true));
     await page.type("#current", "not the password");
     await page.type("#new", "a new password 2");
@@ -82,7 +86,7 @@ async function until(page, predicate, what, ...args) {
     const autocomplete = await page.$eval("#username", (i) => i.getAttribute("autocomplete"));
     if (autocomplete !== "username webauthn") fail(`autocomplete: ${autocomplete}`);
     if (errors.length) fail(`page errors: ${errors.join("; ")}`);
-    console.log("Firefox: hydration, in-place login and logout, titles and focus, the lazy sessions island, passkey controls: ok");
+    console.log("Firefox: hydration, in-place login and logout, titles and focus, the lazy sessions and account islands, passkey controls: ok");
   } finally {
     await browser.close();
   }
