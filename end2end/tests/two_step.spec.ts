@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { addUser, cspViolations, fillLogin, hydrated, nextTotp, screenshot, totp, welcome } from "./helpers";
+import { addUser, cspViolations, fillLogin, hydrated, login, nextTotp, screenshot, totp, welcome } from "./helpers";
 
 const PASSWORD = "two-step password";
 
@@ -17,11 +17,7 @@ test.describe("two-step login", () => {
     const violations = cspViolations(page);
     const user = "two-step-js";
     addUser(user, PASSWORD);
-    await page.goto("/");
-    await hydrated(page);
-    await fillLogin(page, user, PASSWORD);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect(welcome(page, user)).toBeVisible();
+    await login(page, user, PASSWORD);
 
     await page.goto("/account");
     await hydrated(page);
@@ -46,7 +42,10 @@ test.describe("two-step login", () => {
     const codes = await page.locator(".codes li").allTextContents();
     expect(codes).toHaveLength(10);
     for (const c of codes) expect(c).toMatch(/^[a-z0-9]{5}-[a-z0-9]{5}$/);
-    await expect(page.getByRole("link", { name: "Download" })).toHaveAttribute("download", "latchkey-recovery-codes.txt");
+    const download = page.getByRole("link", { name: "Download" });
+    await expect(download).toHaveAttribute("download", "latchkey-recovery-codes.txt");
+    const file = decodeURIComponent((await download.getAttribute("href"))!.split(",")[1]);
+    expect(file).toContain(codes.join("\n"));
 
     // The password alone is not a login now.
     await page.goto("/");
@@ -86,11 +85,7 @@ test.describe("two-step login", () => {
   test("cancelling the code step goes back to the password", async ({ page }) => {
     const user = "two-step-cancel";
     addUser(user, PASSWORD);
-    await page.goto("/");
-    await hydrated(page);
-    await fillLogin(page, user, PASSWORD);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await expect(welcome(page, user)).toBeVisible();
+    await login(page, user, PASSWORD);
     await page.goto("/account/two-step");
     await hydrated(page);
     const secret = await readSecret(page);

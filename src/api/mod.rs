@@ -24,15 +24,16 @@ use leptos::prelude::*;
 #[server(endpoint = "login", output = LiteJson)]
 pub async fn login(username: String, password: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
-    let done = match service::login::login(&caller, &username, &password).await {
-        Ok(done) => done,
+    match service::login::login(&caller, &username, &password).await {
+        Ok(done) => Ok(logged_in(&caller, done)),
         Err(error) => {
-            context::remember_typed_username(&caller.state, &username);
-            return Err(error);
+            // A right password whose code comes next needs no name put back.
+            if error != AppError::CodeRequired {
+                context::remember_typed_username(&caller.state, &username);
+            }
+            Err(error)
         }
-    };
-    context::set_device_cookie(&caller.state, done.device_cookie);
-    Ok(done.name)
+    }
 }
 
 /// A login's second step: the code from the authenticator app, or a recovery code, for the
@@ -41,8 +42,7 @@ pub async fn login(username: String, password: String) -> Result<String, AppErro
 pub async fn login_code(code: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     let done = service::two_step::login_code(&caller, &code).await?;
-    context::set_device_cookie(&caller.state, done.device_cookie);
-    Ok(done.name)
+    Ok(logged_in(&caller, done))
 }
 
 /// Whether a login waits for its code in this session (its password was right).
@@ -50,6 +50,14 @@ pub async fn login_code(code: String) -> Result<String, AppError> {
 pub async fn second_step_pending() -> Result<bool, AppError> {
     let caller = context::Caller::extract().await?;
     service::two_step::pending(&caller).await
+}
+
+/// The end of every way to log in: the device cookie (the throttle's "known browser") is set,
+/// and the user's name goes back.
+#[cfg(feature = "ssr")]
+fn logged_in(caller: &context::Caller, done: service::login::LoggedIn) -> String {
+    context::set_device_cookie(&caller.state, done.device_cookie);
+    done.name
 }
 
 /// Ends the session: deletes it server-side and expires the cookie.
@@ -158,8 +166,7 @@ pub async fn passkey_sign_in_options() -> Result<String, AppError> {
 pub async fn passkey_sign_in(response: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     let done = service::passkeys::sign_in(&caller, &response).await?;
-    context::set_device_cookie(&caller.state, done.device_cookie);
-    Ok(done.name)
+    Ok(logged_in(&caller, done))
 }
 
 /// The logged-in user's passkeys, and whether sensitive changes need a confirmation first.

@@ -265,12 +265,7 @@ impl AuthSession {
         self.session.insert(ceremony.key(), (now, state)).await?;
         match self.session.get::<AuthData>(AUTH_KEY).await? {
             Some(data) => self.pin_expiry(&data),
-            None => {
-                let end = time::OffsetDateTime::from_unix_timestamp(now + CEREMONY_SECONDS)
-                    .map_err(|_| AppError::Internal)?;
-                self.session.set_expiry(Some(Expiry::AtDateTime(end)));
-                Ok(())
-            }
+            None => self.expire_at(now + CEREMONY_SECONDS),
         }
     }
 
@@ -290,9 +285,7 @@ impl AuthSession {
             (Some(data), _) => self.pin_expiry(&data)?,
             // Nobody logged in: what is left of the session ends when the ceremony would have.
             (None, Some((at, _))) => {
-                let end = time::OffsetDateTime::from_unix_timestamp(at + CEREMONY_SECONDS)
-                    .map_err(|_| AppError::Internal)?;
-                self.session.set_expiry(Some(Expiry::AtDateTime(end)));
+                self.expire_at(at + CEREMONY_SECONDS)?;
             }
             (None, None) => {}
         }
@@ -316,10 +309,7 @@ impl AuthSession {
             at: now,
         };
         self.session.insert(SECOND_STEP_KEY, &step).await?;
-        let end = time::OffsetDateTime::from_unix_timestamp(now + SECOND_STEP_SECONDS)
-            .map_err(|_| AppError::Internal)?;
-        self.session.set_expiry(Some(Expiry::AtDateTime(end)));
-        Ok(())
+        self.expire_at(now + SECOND_STEP_SECONDS)
     }
 
     /// The login waiting for its code in this session, if any and still in time. (Not taken
@@ -333,9 +323,7 @@ impl AuthSession {
             return Ok(None);
         }
         // Every save sets the expiry again (see `pin_expiry`).
-        let end = time::OffsetDateTime::from_unix_timestamp(step.at + SECOND_STEP_SECONDS)
-            .map_err(|_| AppError::Internal)?;
-        self.session.set_expiry(Some(Expiry::AtDateTime(end)));
+        self.expire_at(step.at + SECOND_STEP_SECONDS)?;
         Ok(Some(step))
     }
 
@@ -381,8 +369,12 @@ impl AuthSession {
     /// tower-sessions keeps a per-session expiry only for the request that set it; every save
     /// must set it again, or the record and the cookie fall back to the layer's default.
     fn pin_expiry(&self, data: &AuthData) -> Result<(), AppError> {
-        let end = time::OffsetDateTime::from_unix_timestamp(data.created + self.deadlines.absolute)
-            .map_err(|_| AppError::Internal)?;
+        self.expire_at(data.created + self.deadlines.absolute)
+    }
+
+    /// This session's record and cookie end at unix time `at`.
+    fn expire_at(&self, at: i64) -> Result<(), AppError> {
+        let end = time::OffsetDateTime::from_unix_timestamp(at).map_err(|_| AppError::Internal)?;
         self.session.set_expiry(Some(Expiry::AtDateTime(end)));
         Ok(())
     }

@@ -16,12 +16,11 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use totp_rs::{Builder, Totp};
 
 /// The issuer authenticator apps show next to the account name.
-pub const ISSUER: &str = "latchkey";
+const ISSUER: &str = "latchkey";
 /// Recovery codes per set.
 pub const RECOVERY_CODES: usize = 10;
 /// An app secret's length: 160 bits, RFC 4226's recommendation.
 const SECRET_BYTES: usize = 20;
-const STEP_SECONDS: u64 = 30;
 const NONCE_BYTES: usize = 24;
 /// Recovery codes are `xxxxx-xxxxx` over this alphabet (about 52 bits each).
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -166,16 +165,12 @@ impl AppSecret {
     }
 
     /// The code for unix time `at` (tests compute what an app would show).
+    #[cfg(test)]
     pub fn code_at(&self, at: i64) -> String {
         self.totp("")
             .generate(u64::try_from(at).unwrap_or(0))
             .to_string()
     }
-}
-
-/// The time step that unix time `now` falls in.
-pub fn step_at(now: i64) -> i64 {
-    now.div_euclid(STEP_SECONDS as i64)
 }
 
 /// A QR code of `text` as an inline SVG (black modules on white, with the quiet zone, so it
@@ -246,6 +241,11 @@ pub fn looks_like_app_code(typed: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 30-second time step that unix time `now` falls in.
+    fn step_at(now: i64) -> i64 {
+        now.div_euclid(30)
+    }
 
     fn keys() -> TwoStepKeys {
         TwoStepKeys::new(&Secret::from_bytes([7; 64]))

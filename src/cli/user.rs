@@ -106,17 +106,8 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
             }
         }
         UserCommand::TwoStep { name, disable } => {
-            let id = users::id_of(&state.db, &name).await?;
             if disable {
-                let done = users::two_step::disable(&state.db, id).await?;
-                if done {
-                    tracing::info!(
-                        event = "two_step_off",
-                        user_id = id,
-                        by = "administrator",
-                        "two-step login turned off"
-                    );
-                }
+                let done = admin::disable_two_step(&state, &name).await?;
                 println!(
                     "{}",
                     if done {
@@ -127,10 +118,11 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
                 );
                 return Ok(());
             }
+            let id = users::id_of(&state.db, &name).await?;
             let row = users::two_step::get(&state.db, id)
                 .await?
                 .unwrap_or_default();
-            match row.two_step_since.filter(|_| row.is_on()) {
+            match row.two_step_since {
                 Some(since) => println!(
                     "two-step login: on since {}; {} recovery code(s) left",
                     when(Some(since)),

@@ -26,9 +26,10 @@ pub fn HomePage() -> impl IntoView {
                 let user = current_user().await;
                 // A right password for an account with two steps: the code comes next.
                 let halfway = matches!(user, Ok(None)) && second_step_pending().await.unwrap_or(false);
-                let failed = failed.filter(|e| !(halfway && *e == AppError::CodeRequired));
+                // "Code required" is the way to the code step, never an error to show.
+                let failed = failed.filter(|e| *e != AppError::CodeRequired);
+                let text = page_title(&user, halfway, failed.is_some());
                 let arrival = Arrival {
-                    text: page_title(&user, halfway, failed.is_some()),
                     typed: typed_username(failed.is_some()),
                     demo: demo_login().await.ok().flatten(),
                     passkeys: passkey_origin(),
@@ -36,12 +37,10 @@ pub fn HomePage() -> impl IntoView {
                     halfway,
                     failed,
                 };
-                let text = arrival.text.clone();
-                let data = arrival.clone();
-                provide_context(arrival);
+                provide_context(arrival.clone());
                 view! {
                     <PageTitle text/>
-                    <ArrivalData arrival=data/>
+                    <ArrivalData arrival/>
                     <AuthPanel/>
                 }
             })}
@@ -67,8 +66,6 @@ struct Arrival {
     typed: Option<String>,
     /// Where the site's passkeys work, if it has them.
     passkeys: Option<String>,
-    /// The page's title.
-    text: String,
 }
 
 #[component]
@@ -80,7 +77,6 @@ fn ArrivalData(arrival: Arrival) -> impl IntoView {
         failed,
         typed,
         passkeys,
-        text: _,
     } = arrival;
     let (name, user_error) = match user {
         Ok(name) => (name, None),
@@ -105,7 +101,6 @@ impl Default for Arrival {
             failed: None,
             typed: None,
             passkeys: None,
-            text: String::new(),
         }
     }
 }
@@ -139,7 +134,6 @@ impl Arrival {
             failed: error("data-failed"),
             typed: get("data-typed"),
             passkeys: get("data-passkeys"),
-            text: String::new(),
         })
     }
 }
@@ -175,7 +169,6 @@ fn AuthPanel() -> impl IntoView {
         failed,
         typed,
         passkeys,
-        text: _,
     } = Arrival::take();
     island::start();
     // Without JavaScript, or before it runs: a page that shows a failed login puts the focus
@@ -208,6 +201,8 @@ fn AuthPanel() -> impl IntoView {
                 {
                     if now.is_some() {
                         arrival.set_value((None, false));
+                        // Another tab finished this login: its code step is over here too.
+                        code_step.set(false);
                     }
                     user.set(Ok(now));
                 }
@@ -329,8 +324,10 @@ fn AuthPanel() -> impl IntoView {
             |_| logout(),
             move |(), _| {
                 latest.ticket();
-                // The form shown next starts clean, not with an earlier attempt's error.
+                // The form shown next starts clean, not with an earlier attempt's error (nor
+                // in a code step another tab's login left behind).
                 logging_in.error.set(None);
+                code_step.set(false);
                 user.set(Ok(None));
                 island::focus("login-title");
                 announce_auth_change();

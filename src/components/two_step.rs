@@ -66,10 +66,7 @@ pub fn RecoveryCodes(codes: Vec<String>, copy: bool) -> impl IntoView {
         "latchkey recovery codes\n\nEach code works once, in place of the code from your authenticator app.\n\n{}\n",
         codes.join("\n")
     );
-    let download = format!(
-        "data:text/plain;charset=utf-8,{}",
-        text.replace('\n', "%0A").replace(' ', "%20")
-    );
+    let download = format!("data:text/plain;charset=utf-8,{}", percent_encoded(&text));
     let copied = RwSignal::new(None::<&'static str>);
     let on_copy = move |_| {
         let text = text.clone();
@@ -101,6 +98,21 @@ pub fn RecoveryCodes(codes: Vec<String>, copy: bool) -> impl IntoView {
             <p class="status" aria-live="polite">{move || copied.get()}</p>
         </section>
     }
+}
+
+/// Every byte but RFC 3986's unreserved ones as `%XX` (a `data:` URI's text; `%` or `#` left
+/// as they are would cut the file short).
+fn percent_encoded(text: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
 }
 
 async fn write_clipboard(text: &str) -> bool {
@@ -184,7 +196,7 @@ fn SetupPanel(
         let error = enabling.error.with(Option::is_some) || confirming.error.with(Option::is_some);
         set_document_title(&setup.with(|s| setup_title(s, error)));
     });
-    let shown = Memo::new(move |_| setup.with(|s| s.as_ref().map(|_| ()).map_err(Clone::clone)));
+    let shown = Memo::new(move |_| setup.get());
     let confirm = move || {
         (!confirmed.get())
             .then(|| view! { <ConfirmCard confirmed state=confirming with_passkey minutes/> })
@@ -224,8 +236,8 @@ fn SetupPanel(
             Err(error) => EitherOf4::D(Either::Left(view! {
                 <ErrorCard title="Set up two-step login" error/>
             })),
-            Ok(()) => EitherOf4::D(Either::Right(view! {
-                <SetupSteps setup=setup.with(|s| s.clone().ok()) state=enabling on_submit=on_enable/>
+            Ok(setup) => EitherOf4::D(Either::Right(view! {
+                <SetupSteps setup state=enabling on_submit=on_enable/>
             })),
         }
     };
@@ -234,7 +246,7 @@ fn SetupPanel(
 
 #[component]
 fn SetupSteps(
-    setup: Option<TwoStepEnrolment>,
+    setup: TwoStepEnrolment,
     state: Submission,
     on_submit: impl FnMut(leptos::ev::SubmitEvent) + 'static,
 ) -> impl IntoView {
@@ -242,11 +254,7 @@ fn SetupSteps(
         secret,
         uri,
         qr_svg,
-    } = setup.unwrap_or_else(|| TwoStepEnrolment {
-        secret: String::new(),
-        uri: String::new(),
-        qr_svg: String::new(),
-    });
+    } = setup;
     let pending = state.pending;
     let has_error = move || state.error.with(Option::is_some);
     // In groups of four, as apps show keys.

@@ -15,10 +15,13 @@ pub struct TwoStepRow {
     /// An enrolment's sealed secret, until a code confirms it.
     pub totp_pending: Option<String>,
     pub totp_last_step: Option<i64>,
-    /// When two-step login was turned on.
+    /// When two-step login was turned on (unix seconds); `None` while it is off.
     pub two_step_since: Option<i64>,
     /// The unused recovery codes' hashes, space-separated.
     pub recovery_codes: String,
+    /// The password's version, read with the rest: a login's code step checks that the
+    /// password it started with is still the one.
+    pub password_version: i64,
 }
 
 impl TwoStepRow {
@@ -41,8 +44,8 @@ pub fn join_codes<'a>(hashes: impl IntoIterator<Item = &'a str>) -> String {
 pub async fn get(db: &Database, user_id: i64) -> Result<Option<TwoStepRow>, sqlx::Error> {
     on_db!(
         db,
-        "SELECT totp_secret, totp_pending, totp_last_step, two_step_since, recovery_codes \
-         FROM users WHERE id = ?",
+        "SELECT totp_secret, totp_pending, totp_last_step, two_step_since, recovery_codes, \
+         password_version FROM users WHERE id = ?",
         |sql, pool| sqlx::query_as(sql).bind(user_id).fetch_optional(pool).await
     )
 }
@@ -135,14 +138,29 @@ pub async fn swap_codes(
     Ok(done == 1)
 }
 
+/// Replaces the whole set of recovery codes with `codes` (a new set: whatever the old one
+/// held, used meanwhile or not, is gone); `false`: two-step login is off.
+pub async fn replace_codes(db: &Database, user_id: i64, codes: &str) -> Result<bool, sqlx::Error> {
+    let done = on_db!(
+        db,
+        "UPDATE users SET recovery_codes = ? WHERE id = ? AND totp_secret IS NOT NULL",
+        |sql, pool| sqlx::query(sql)
+            .bind(codes)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    )?;
+    Ok(done == 1)
+}
+
 /// Turns two-step login off: the secret, any enrolment and the recovery codes are gone.
-/// `false`: it was not on (and no enrolment was waiting).
+/// `false`: it was not on.
 pub async fn disable(db: &Database, user_id: i64) -> Result<bool, sqlx::Error> {
     let done = on_db!(
         db,
         "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL, \
-         two_step_since = NULL, recovery_codes = '' WHERE id = ? \
-         AND (totp_secret IS NOT NULL OR totp_pending IS NOT NULL)",
+         two_step_since = NULL, recovery_codes = '' WHERE id = ? AND totp_secret IS NOT NULL",
         |sql, pool| sqlx::query(sql)
             .bind(user_id)
             .execute(pool)
@@ -159,7 +177,7 @@ mod tests {
 
     /// The contract, on either database: an enrolment becomes the secret only while it is the
     /// one waiting; a step is used once and never an earlier one; a swap of the codes wins
-    /// only against what was read; turning off clears everything.
+    /// only against what was read, a new set replaces any; turning off clears everything.
     async fn contract(t: TestDb) {
         let db = &t.db;
         let a = crate::users::create(db, "alice", "hash").await.unwrap();
@@ -193,6 +211,12 @@ mod tests {
         assert!(swap_codes(db, a, "h1 h2", "h2").await.unwrap());
         assert!(!swap_codes(db, a, "h1 h2", "h1").await.unwrap(), "stale");
         assert_eq!(join_codes(["x", "y"]), "x y");
+        assert!(replace_codes(db, a, "n1 n2").await.unwrap());
+        assert_eq!(get(db, a).await.unwrap().unwrap().recovery_codes, "n1 n2");
+        assert_eq!(
+            Some(get(db, a).await.unwrap().unwrap().password_version),
+            crate::users::password_version(db, a).await.unwrap()
+        );
 
         assert!(disable(db, a).await.unwrap());
         assert!(!disable(db, a).await.unwrap());
@@ -203,6 +227,7 @@ mod tests {
             (None, "")
         );
         assert!(!swap_codes(db, a, "", "h9").await.unwrap(), "off: no codes");
+        assert!(!replace_codes(db, a, "h9").await.unwrap(), "off: no codes");
         t.finish().await;
     }
 

@@ -3,8 +3,6 @@
 use crate::common::*;
 use reqwest::StatusCode;
 
-const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-
 async fn form_post(
     app: &TestApp,
     path: &str,

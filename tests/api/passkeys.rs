@@ -79,31 +79,6 @@ impl Browser {
     }
 }
 
-/// POSTs to a server function with the cookie; returns the status, the session cookie it set
-/// (if any) and the JSON body.
-pub(crate) async fn call(
-    site: &Site,
-    function: &str,
-    form: &[(&str, &str)],
-    cookie: Option<&str>,
-) -> (StatusCode, Option<String>, serde_json::Value) {
-    let mut req = site
-        .client
-        .post(site.url(&format!("/api/{function}")))
-        .form(form);
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let cookie = session_cookie(res.headers())
-        .filter(|c| !c.is_removal())
-        .map(|c| c.pair());
-    let text = res.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
-    (status, cookie, body)
-}
-
 /// A sign-in refused: 401, and whatever cookie came back is not logged in.
 async fn assert_refused(
     site: &Site,
@@ -617,7 +592,6 @@ async fn passkeys_need_a_host_name_and_without_one_the_site_works_as_before() {
 
 #[tokio::test]
 async fn without_javascript_a_refused_change_brings_the_confirmation_and_it_leads_back() {
-    const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
     let app = InProcessApp::spawn(&[]).await;
     let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     app.clock().advance(Duration::from_secs(601));

@@ -3,12 +3,10 @@
 //! `totp-rs`, as an app would; not with latchkey's own code).
 
 use crate::common::*;
-use crate::passkeys::{call, sign_in, with_a_passkey};
+use crate::passkeys::{sign_in, with_a_passkey};
 use latchkey::clock::Clock;
 use reqwest::StatusCode;
 use std::time::Duration;
-
-const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// What an authenticator app with key `secret` (base32) shows at unix time `at`.
 fn code_at(secret: &str, at: i64) -> String {
@@ -222,19 +220,24 @@ async fn wrong_codes_are_throttled_like_wrong_passwords() {
         );
     }
     let res = app
-        .client
-        .post(app.url("/api/login_code"))
-        .header("cookie", &halfway)
-        .form(&[("code", code_at(&secret, now(&app)))])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/api/login_code",
+            &[("code", &code_at(&secret, now(&app)))],
+            &[("cookie", &halfway)],
+        )
+        .await;
     assert_eq!(
         res.status(),
         StatusCode::TOO_MANY_REQUESTS,
         "even the right code now"
     );
     assert!(res.headers().contains_key("retry-after"));
+    // Giving the password again does not buy a fresh set of guesses: the count is the
+    // account's, and the password step shares it.
+    assert_eq!(
+        app.login(DEMO_USER, DEMO_PASSWORD, None).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 #[tokio::test]
@@ -261,6 +264,13 @@ async fn a_half_done_login_is_not_a_login_anywhere() {
         ("revoke_other_sessions", vec![]),
         ("confirm_password", vec![("password", DEMO_PASSWORD)]),
         ("passkey_registration_options", vec![]),
+        ("add_passkey", vec![("response", "{}"), ("name", "key")]),
+        ("rename_passkey", vec![("id", "x"), ("name", "key")]),
+        ("remove_passkey", vec![("id", "x")]),
+        ("passkey_confirm_options", vec![]),
+        ("confirm_with_passkey", vec![("response", "{}")]),
+        ("revoke_session", vec![("handle", "x")]),
+        ("fresh_recovery_codes", vec![]),
         (
             "change_password",
             vec![
@@ -280,6 +290,30 @@ async fn a_half_done_login_is_not_a_login_anywhere() {
             "{function}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_half_done_login_belongs_to_the_browser_that_gave_the_password() {
+    let app = InProcessApp::spawn(&[]).await;
+    let (logged_in_elsewhere, secret, _) = enrolled(&app).await;
+    let halfway = first_step(&app).await;
+    let code = code_at(&secret, now(&app));
+    // Other browsers with the right code (no session, or one that never gave this password):
+    // no login, and the code is not used up.
+    for cookie in [None, Some(logged_in_elsewhere.as_str())] {
+        let (status, set, body) = call(&app, "login_code", &[("code", &code)], cookie).await;
+        assert_eq!(
+            (status, body),
+            (
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!("SecondStepExpired")
+            )
+        );
+        assert!(set.is_none() || !app.sees_welcome(&set.unwrap(), DEMO_USER).await);
+    }
+    let (status, cookie, _) = second_step(&app, &halfway, &code).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(app.sees_welcome(&cookie.unwrap(), DEMO_USER).await);
 }
 
 #[tokio::test]
@@ -444,8 +478,31 @@ async fn without_javascript_every_step_is_a_form_and_a_redirect() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::FOUND);
+    // Back to the page without the first step's "code required": it is not shown again, on
+    // the welcome nor on the form after logging out from there.
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(!to.contains("__err"), "{to}");
     let cookie = session_cookie(res.headers()).unwrap().pair();
-    assert!(app.sees_welcome(&cookie, DEMO_USER).await);
+    let welcome = app.page_text_as(&to, Some(&cookie)).await;
+    assert!(
+        welcome.contains("Welcome, user1") && !welcome.contains("Error"),
+        "{welcome}"
+    );
+    let res = app
+        .post_form(
+            "/api/logout",
+            &[],
+            &[
+                ("accept", BROWSER_ACCEPT),
+                ("cookie", &cookie),
+                ("referer", &back),
+            ],
+        )
+        .await;
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(!to.contains("__err"), "{to}");
+    let form = app.page_text(&to).await;
+    assert!(!form.contains("authenticator app"), "{form}");
 }
 
 #[tokio::test]

@@ -67,6 +67,22 @@ pub async fn lock(state: &AppState, name: &str) -> Result<u64, AdminError> {
     Ok(ended)
 }
 
+/// Turns two-step login off for `name` (a lost phone, no recovery code left); `false`: it
+/// was off.
+pub async fn disable_two_step(state: &AppState, name: &str) -> Result<bool, AdminError> {
+    let id = users::id_of(&state.db, name).await?;
+    let done = users::two_step::disable(&state.db, id).await?;
+    if done {
+        tracing::info!(
+            event = "two_step_off",
+            user_id = id,
+            by = "administrator",
+            "two-step login turned off"
+        );
+    }
+    Ok(done)
+}
+
 /// Unlocks `name` and forgets its throttle count; returns how many throttle keys went.
 pub async fn unlock(state: &AppState, name: &str) -> Result<u64, AdminError> {
     let id = users::set_locked(&state.db, name, false).await?;

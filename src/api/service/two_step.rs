@@ -11,7 +11,6 @@ use crate::auth::two_step::{
 };
 use crate::error::{AppError, InputError};
 use crate::state::AppState;
-use crate::users;
 use crate::users::two_step::{self as table, join_codes, TwoStepRow};
 
 /// Longer than any code anyone types (an app code, a recovery code, with spaces).
@@ -33,13 +32,11 @@ pub async fn login_code(caller: &Caller, code: &str) -> Result<LoggedIn, AppErro
         return Err(AppError::SecondStepExpired);
     };
     let attempt = attempt(caller, &step.name).await?;
-    let row = table::get(&state.db, step.user_id).await?;
-    let version = users::password_version(&state.db, step.user_id).await?;
     // The account went, changed its password or turned two-step off meanwhile: start again.
-    let (Some(row), true) = (
-        row.filter(TwoStepRow::is_on),
-        version == Some(step.password_version),
-    ) else {
+    let Some(row) = table::get(&state.db, step.user_id)
+        .await?
+        .filter(|row| row.is_on() && row.password_version == step.password_version)
+    else {
         session.log_out().await?;
         return Err(AppError::SecondStepExpired);
     };
@@ -129,7 +126,7 @@ pub async fn status(caller: &Caller) -> Result<TwoStepInfo, AppError> {
         .await?
         .unwrap_or_default();
     Ok(TwoStepInfo {
-        since: row.two_step_since.filter(|_| row.is_on()).map(format_time),
+        since: row.two_step_since.map(format_time),
         codes_left: row.codes().count() as u32,
     })
 }
@@ -210,17 +207,9 @@ pub async fn enable(caller: &Caller, code: &str) -> Result<Vec<String>, AppError
 pub async fn regenerate_codes(caller: &Caller) -> Result<Vec<String>, AppError> {
     let user = require_sudo(caller).await?;
     let state = &caller.state;
-    let row = table::get(&state.db, user.id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    if !row.is_on() {
-        return Err(AppError::BadInput(InputError::TwoStepOff));
-    }
     let codes = new_recovery_codes();
-    let hashes = hashes(state, user.id, &codes);
-    if !table::swap_codes(&state.db, user.id, &row.recovery_codes, &hashes).await? {
-        // A code was used, or another set made, at this very moment: this set is not stored.
-        return Err(AppError::Unavailable);
+    if !table::replace_codes(&state.db, user.id, &hashes(state, user.id, &codes)).await? {
+        return Err(AppError::BadInput(InputError::TwoStepOff));
     }
     tracing::info!(
         event = "recovery_codes_replaced",
@@ -233,9 +222,7 @@ pub async fn regenerate_codes(caller: &Caller) -> Result<Vec<String>, AppError> 
 /// Turns two-step login off (sudo).
 pub async fn disable(caller: &Caller) -> Result<(), AppError> {
     let user = require_sudo(caller).await?;
-    if !table::is_on(&caller.state.db, user.id).await?
-        || !table::disable(&caller.state.db, user.id).await?
-    {
+    if !table::disable(&caller.state.db, user.id).await? {
         return Err(AppError::BadInput(InputError::TwoStepOff));
     }
     tracing::info!(

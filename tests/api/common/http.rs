@@ -15,6 +15,9 @@ pub const HOST_COOKIE: &str = "__Host-latchkey_session";
 /// The device cookie's name in DEV.
 pub const DEVICE_COOKIE: &str = "latchkey_device";
 
+/// What a browser's plain form post (JavaScript off) asks for.
+pub const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
 /// A running app, as its clients see it.
 pub struct Site {
     pub base: String,
@@ -266,4 +269,29 @@ pub fn text(html: &str) -> String {
         }
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// POSTs to a server function with the cookie; returns the status, the session cookie it set
+/// (if any) and the JSON body.
+pub async fn call(
+    site: &Site,
+    function: &str,
+    form: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> (StatusCode, Option<String>, serde_json::Value) {
+    let mut req = site
+        .client
+        .post(site.url(&format!("/api/{function}")))
+        .form(form);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let cookie = session_cookie(res.headers())
+        .filter(|c| !c.is_removal())
+        .map(|c| c.pair());
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, cookie, body)
 }
