@@ -1,3 +1,4 @@
+use super::call::call;
 use super::cards::{ErrorCard, LoadingCard};
 use super::code_form::CodeForm;
 use super::island::{self, failed_post, Latest, Submission};
@@ -7,13 +8,14 @@ use super::title::{set_document_title, title, PageTitle};
 use super::webauthn::{self, Offer};
 use super::welcome::Welcome;
 use crate::api::{
-    current_user, demo_login, login, login_code, logout, passkey_origin, passkey_sign_in,
-    passkey_sign_in_options, second_step_pending, DemoAccount, Login, LoginCode,
+    current_user, demo_login, passkey_origin, second_step_pending, CurrentUser, DemoAccount, Login,
+    LoginCode, Logout, PasskeySignIn, PasskeySignInOptions,
 };
 use crate::error::AppError;
 use crate::wire::to_json;
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// `/`: who is logged in is decided on the server, while rendering; the form or the welcome is
 /// then one island, which swaps them in place as login and logout complete.
@@ -138,6 +140,10 @@ impl Arrival {
     }
 }
 
+fn log_out() -> impl std::future::Future<Output = Result<(), AppError>> {
+    call::<()>(Logout::PATH, &[])
+}
+
 /// The title for what the panel shows.
 fn page_title(user: &Result<Option<String>, AppError>, code_step: bool, error: bool) -> String {
     match user {
@@ -193,7 +199,7 @@ fn AuthPanel() -> impl IntoView {
     on_auth_change(move || {
         let ticket = latest.ticket();
         leptos::task::spawn_local(async move {
-            if let Ok(now) = current_user().await {
+            if let Ok(now) = call::<Option<String>>(CurrentUser::PATH, &[]).await {
                 // Only a change redraws: a redrawn login form would start a new passkey
                 // request, replacing the one a passkey dialog may be answering.
                 if latest.is_current(ticket)
@@ -222,10 +228,14 @@ fn AuthPanel() -> impl IntoView {
         logging_in.submit(
             event,
             |f| {
-                let call = login(f.get("username"), f.get("password"));
+                let (username, password) = (f.get("username"), f.get("password"));
+                let answer = call::<String>(
+                    Login::PATH,
+                    &[("username", &username), ("password", &password)],
+                );
                 // The password was right and the account has two steps: the code comes next.
                 async move {
-                    match call.await {
+                    match answer.await {
                         Err(AppError::CodeRequired) => Ok(None),
                         other => other.map(Some),
                     }
@@ -252,9 +262,9 @@ fn AuthPanel() -> impl IntoView {
         entering_code.submit(
             event,
             |f| {
-                let call = login_code(f.get("code"));
+                let answer = call::<String>(LoginCode::PATH, &[("code", &f.get("code"))]);
                 async move {
-                    match call.await {
+                    match answer.await {
                         Err(AppError::SecondStepExpired) => Ok(None),
                         other => other.map(Some),
                     }
@@ -267,7 +277,7 @@ fn AuthPanel() -> impl IntoView {
         )
     };
     let on_cancel =
-        move |event| cancelling.submit(event, |_| logout(), move |(), _| start_again(None));
+        move |event| cancelling.submit(event, |_| log_out(), move |(), _| start_again(None));
     // Passkeys: offered once the island is live, if this browser has them and this is where
     // they work.
     let webauthn = passkeys.is_some();
@@ -290,9 +300,9 @@ fn AuthPanel() -> impl IntoView {
                 passkey_pending.set(true);
             }
             let result = async {
-                let options = passkey_sign_in_options().await?;
+                let options = call::<String>(PasskeySignInOptions::PATH, &[]).await?;
                 let response = webauthn::get(options, !dialog).await?;
-                passkey_sign_in(response).await
+                call::<String>(PasskeySignIn::PATH, &[("response", &response)]).await
             }
             .await;
             if dialog {
@@ -321,7 +331,7 @@ fn AuthPanel() -> impl IntoView {
     let on_logout = move |event| {
         logging_out.submit(
             event,
-            |_| logout(),
+            |_| log_out(),
             move |(), _| {
                 latest.ticket();
                 // The form shown next starts clean, not with an earlier attempt's error (nor

@@ -1,6 +1,7 @@
 //! The views. No server-only code here: everything below also compiles to WASM.
 
 mod account;
+mod call;
 mod cards;
 mod code_form;
 mod confirm;
