@@ -58,6 +58,30 @@ test.describe("with JavaScript", () => {
     await expect(welcome(page, "user1")).toBeVisible();
   });
 
+  test("a login the server does not answer, or answers with something else, says so and keeps the form", async ({ page }) => {
+    await page.goto("/");
+    await hydrated(page);
+    await page.evaluate(() => ((window as any).__noReload = true));
+    const error = page.locator("#login-error");
+    // No answer at all (the network went away), then a proxy's error page instead of JSON.
+    const answers = [
+      (route: any) => route.abort("connectionrefused"),
+      (route: any) => route.fulfill({ status: 502, contentType: "text/html", body: "<h1>Bad Gateway</h1>" }),
+    ];
+    for (const answer of answers) {
+      await page.route("**/api/login", answer);
+      await fillLogin(page, DEMO.username, DEMO.password);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect(error).toHaveText("Could not reach the server. Please try again.");
+      await expect(page.getByLabel("Username")).toHaveValue(DEMO.username);
+      await page.unroute("**/api/login");
+    }
+    // The same form then logs in.
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(welcome(page, "user1")).toBeVisible();
+    expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  });
+
   test("a wrong password shows the error in the live region and keeps the form", async ({ page }) => {
     await page.goto("/");
     await hydrated(page);
