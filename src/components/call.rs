@@ -2,9 +2,9 @@
 //! arguments form-encoded (as the plain form posts them) and the answer read with miniserde
 //! (`crate::wire`). It is the request server_fn's generated client makes (POST to the
 //! function's path, `Accept: application/json`; a status of 400–599 carries an [`AppError`]),
-//! in one function instead of one instance of that client per server function: measured, the
-//! six calls through server_fn's client were ~11 KB of the login page's compressed WASM
-//! (BENCHMARKS.md, issue 15). The other pages call their server functions as generated.
+//! with one request function instead of one instance of that client per server function:
+//! measured, this took 9.3 kB off the login page's compressed WASM (BENCHMARKS.md, issue 15).
+//! The other pages call their server functions as generated.
 
 use crate::error::AppError;
 use std::future::Future;
