@@ -79,6 +79,9 @@ test.describe("passkeys", () => {
     await page.getByLabel("New name for passkey Test key").fill("Old key");
     await page.getByRole("button", { name: "Rename passkey Test key" }).click();
     await expect(page.getByText("Passkey renamed.")).toBeVisible();
+    // The list is drawn anew after the change, then focus lands on its heading: only then is
+    // the remove button the one on the page (pressing the old one would press nothing).
+    await expect(page.getByRole("heading", { name: "Passkeys" })).toBeFocused();
     await page.getByRole("button", { name: "Remove passkey Old key" }).focus();
     await page.keyboard.press("Enter");
     await expect(page.getByText("You have no passkeys yet.")).toBeVisible();
