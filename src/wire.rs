@@ -1,5 +1,5 @@
-//! The JSON of the server functions the login page calls, read in the browser without
-//! serde_json.
+//! The JSON the login page reads (its server functions' answers, through
+//! `components::call`, and every `AppError`), read in the browser without serde_json.
 //!
 //! serde_json's deserializer, with the float formatting serde's "invalid type" messages pull in,
 //! was about 55 KB of the login page's WASM (before compression; measured from the name section
@@ -7,14 +7,11 @@
 //! them with miniserde instead (one non-generic parser behind trait objects); the server still
 //! writes them with serde_json, so the JSON on the wire is byte for byte what it was.
 
-use leptos::server_fn::codec::Post;
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 
-/// JSON written with serde_json and read with miniserde.
+/// JSON written with serde_json and read with miniserde: `AppError`'s encoding, for every
+/// server function (so any island reads errors without serde_json).
 pub struct LiteJsonEncoding;
-
-/// A server function's answer as [`LiteJsonEncoding`], in the body of a POST's response.
-pub type LiteJson = Post<LiteJsonEncoding>;
 
 impl ContentType for LiteJsonEncoding {
     const CONTENT_TYPE: &'static str = "application/json";

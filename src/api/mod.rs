@@ -17,11 +17,10 @@ pub use types::{
 
 use crate::error::AppError;
 // The login page's server functions answer in JSON the browser reads without serde_json.
-use crate::wire::LiteJson;
 use leptos::prelude::*;
 
 /// Logs in; returns the user's name. Wrong password and unknown user are the same error.
-#[server(endpoint = "login", output = LiteJson)]
+#[server(endpoint = "login")]
 pub async fn login(username: String, password: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     match service::login::login(&caller, &username, &password).await {
@@ -38,7 +37,7 @@ pub async fn login(username: String, password: String) -> Result<String, AppErro
 
 /// A login's second step: the code from the authenticator app, or a recovery code, for the
 /// login waiting in this session (the password was right); returns the user's name.
-#[server(endpoint = "login_code", output = LiteJson)]
+#[server(endpoint = "login_code")]
 pub async fn login_code(code: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     let done = service::two_step::login_code(&caller, &code).await?;
@@ -61,14 +60,14 @@ fn logged_in(caller: &context::Caller, done: service::login::LoggedIn) -> String
 }
 
 /// Ends the session: deletes it server-side and expires the cookie.
-#[server(endpoint = "logout", output = LiteJson)]
+#[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     let caller = context::Caller::extract().await?;
     service::login::logout(&caller.session).await
 }
 
 /// The logged-in user's name, or `None`.
-#[server(endpoint = "current_user", output = LiteJson)]
+#[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<String>, AppError> {
     // Rendering `GET /`: the page cache has just checked the session for this very request.
     if let Some(known) = context::known_user() {
@@ -154,7 +153,7 @@ pub fn sudo_minutes() -> u64 {
 }
 
 /// Starts signing in with a passkey: the request options (WebAuthn JSON) for the browser.
-#[server(endpoint = "passkey_sign_in_options", output = LiteJson)]
+#[server(endpoint = "passkey_sign_in_options")]
 pub async fn passkey_sign_in_options() -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     service::passkeys::sign_in_options(&caller).await
@@ -162,7 +161,7 @@ pub async fn passkey_sign_in_options() -> Result<String, AppError> {
 
 /// Signs in with the browser's passkey response (`PublicKeyCredential.toJSON()`, as JSON);
 /// returns the user's name. A full login, like [`login`].
-#[server(endpoint = "passkey_sign_in", output = LiteJson)]
+#[server(endpoint = "passkey_sign_in")]
 pub async fn passkey_sign_in(response: String) -> Result<String, AppError> {
     let caller = context::Caller::extract().await?;
     let done = service::passkeys::sign_in(&caller, &response).await?;
