@@ -1,5 +1,6 @@
 //! Server functions: the UI's whole API. Each has a stable URL under `/api/` so plain HTML forms
-//! (JavaScript off) can post to it; on the client these compile to fetch calls. On the server
+//! (JavaScript off) can post to it; on the client these compile to fetch calls (the login
+//! island calls its six through `components::call` instead, a smaller client). On the server
 //! each reads its [`Caller`](context::Caller) and hands over to a use-case in `service`.
 
 pub mod types;
@@ -16,7 +17,6 @@ pub use types::{
 };
 
 use crate::error::AppError;
-// The login page's server functions answer in JSON the browser reads without serde_json.
 use leptos::prelude::*;
 
 /// Logs in; returns the user's name. Wrong password and unknown user are the same error.
