@@ -45,7 +45,7 @@ pub fn connection_cap(wanted: usize) -> usize {
 /// Serves `app` on `listener` until `shutdown`, then lets requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
-    app: tower_http::normalize_path::NormalizePath<axum::Router>,
+    app: tower_http::normalize_path::NormalizePath<super::router::Edge>,
     header_read_timeout: Duration,
     max_connections: usize,
     shutdown: impl std::future::Future<Output = ()>,
@@ -91,7 +91,8 @@ pub async fn serve(
         }
         let service = tower::ServiceExt::map_request(
             app.clone(),
-            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            move |req: axum::extract::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
                 req
             },

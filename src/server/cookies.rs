@@ -2,9 +2,7 @@
 //! cookies whose signature does not verify.
 
 use crate::config::{Config, SameSite};
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use std::sync::Arc;
 use tower_sessions::cookie::{Cookie, CookieJar, Key};
@@ -25,14 +23,10 @@ pub fn same_site(s: SameSite) -> tower_sessions::cookie::SameSite {
 
 /// With signed cookies: a session cookie whose signature does not verify is treated as absent
 /// by tower-sessions, silently. Say so in the security log (never logging the value).
-pub async fn log_tampered_cookie(
-    State(signing): State<Signing>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub fn log_tampered_cookie(signing: &Signing, headers: &HeaderMap) {
     let (key, name) = (&signing.key, &*signing.name);
     let mut jar = CookieJar::new();
-    for value in request.headers().get_all(header::COOKIE) {
+    for value in headers.get_all(header::COOKIE) {
         let Ok(text) = value.to_str() else { continue };
         for part in text.split(';') {
             if let Ok(cookie) = Cookie::parse_encoded(part.trim().to_owned()) {
@@ -47,7 +41,6 @@ pub async fn log_tampered_cookie(
             "session cookie with an invalid signature; treated as anonymous"
         );
     }
-    next.run(request).await
 }
 
 /// tower-sessions expires the cookie with only `Path` set; give the removal the same

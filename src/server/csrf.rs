@@ -1,39 +1,27 @@
 //! Cross-site request forgery: state-changing requests from other sites are refused.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 
-/// The origins (`scheme://host[:port]`) state-changing requests may come from: the site's
-/// public URL.
-#[derive(Clone, Debug)]
-pub struct Origins(pub Arc<[String]>);
-
-/// Refuses state-changing requests that do not come from the site itself: a `Sec-Fetch-Site`
-/// of `cross-site` / `same-site`; an `Origin` that is not the site's public origin (scheme,
-/// host and port); and a form-encoded, multipart or text/plain body (what another site's
-/// form can send without asking) that carries no origin information at all. Same-origin forms
-/// (JavaScript on or off) send matching values and pass; JSON from a client that is not a
-/// browser passes (a browser cannot send it cross-site without a CORS preflight, which fails).
-pub async fn refuse_cross_site(
-    State(origins): State<Origins>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Refuses state-changing requests that do not come from the site itself (`origins`: the
+/// site's public origins, `scheme://host[:port]`): a `Sec-Fetch-Site` of `cross-site` /
+/// `same-site`; an `Origin` that is not the site's; and a form-encoded, multipart or
+/// text/plain body (what another site's form can send without asking) that carries no origin
+/// information at all. Same-origin forms (JavaScript on or off) send matching values and pass;
+/// JSON from a client that is not a browser passes (a browser cannot send it cross-site
+/// without a CORS preflight, which fails). `Some`: the refusal to answer with.
+pub fn refusal(request: &Request, origins: &[String]) -> Option<Response> {
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
-        return next.run(request).await;
+        return None;
     }
-    if let Some(reason) = cross_site_reason(request.headers(), &origins.0) {
-        metrics::counter!("latchkey_csrf_refusals_total").increment(1);
-        tracing::warn!(event = "csrf_refused", reason, path = %request.uri().path(), "cross-site request refused");
-        return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
-    }
-    next.run(request).await
+    let reason = cross_site_reason(request.headers(), origins)?;
+    metrics::counter!("latchkey_csrf_refusals_total").increment(1);
+    tracing::warn!(event = "csrf_refused", reason, path = %request.uri().path(), "cross-site request refused");
+    Some((StatusCode::FORBIDDEN, "Cross-site request refused.").into_response())
 }
 
 fn cross_site_reason(headers: &HeaderMap, origins: &[String]) -> Option<&'static str> {

@@ -2,7 +2,9 @@
 //! session save becomes the same clear 503 as every other store failure.
 
 use crate::error::AppError;
+use crate::state::AppState;
 use axum::body::Body;
+use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
@@ -44,42 +46,33 @@ pub async fn server_fn_error_status(response: Response) -> Response {
 /// tower-sessions answers a failed end-of-request save (the store went away after the handler
 /// ran) with a bare, empty 500. Turn it into what every other store failure gives: a 503 with
 /// the fixed "temporarily unavailable" message, as an [`AppError`] for server-function clients
-/// and as a page for browsers. Nothing was saved, so the request may simply be retried.
-pub async fn session_save_failed(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let path = request.uri().path().to_owned();
-    let json = wants_json(&request);
-    let response = next.run(request).await;
+/// (`json`) and as a page for browsers. Nothing was saved, so the request may simply be retried.
+pub fn session_save_failed(response: Response, path: &str, json: bool) -> Response {
     // The signature of that response: a 500 with no headers at all (ours always have some).
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().is_empty() {
         return response;
     }
-    error_response(AppError::Unavailable, &path, json, 5)
+    error_response(AppError::Unavailable, path, json, 5)
 }
 
 /// A login while the hashing queue is full: refused at the door, before the session layer and
 /// the server-function machinery (which cost a debug build ~1 ms a request: under a flood of
-/// 1,500, seconds), with the same 503 + `Retry-After` the login itself would give.
-pub async fn refuse_logins_when_busy(
-    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    if request.method() == http::Method::POST
-        && request.uri().path() == "/api/login"
-        && !state.hasher.has_room()
+/// 1,500, seconds), with the same 503 + `Retry-After` the login itself would give. `Some`: the
+/// refusal to answer with.
+pub fn login_refusal_when_busy(state: &AppState, request: &Request) -> Option<Response> {
+    if request.method() != http::Method::POST
+        || request.uri().path() != "/api/login"
+        || state.hasher.has_room()
     {
-        log_busy();
-        return error_response(
-            AppError::Busy,
-            "/api/login",
-            wants_json(&request),
-            BUSY_RETRY_AFTER,
-        );
+        return None;
     }
-    next.run(request).await
+    log_busy();
+    Some(error_response(
+        AppError::Busy,
+        "/api/login",
+        wants_json(request),
+        BUSY_RETRY_AFTER,
+    ))
 }
 
 /// Counts refusals and says so at most every 10 seconds (with how many so far): a flood must
@@ -125,7 +118,7 @@ fn log_busy() {
 }
 
 /// A server-function call (not a browser's form post or page), which gets JSON errors.
-fn wants_json(request: &axum::extract::Request) -> bool {
+pub fn wants_json(request: &Request) -> bool {
     request.uri().path().starts_with("/api/")
         && !request
             .headers()
@@ -185,7 +178,12 @@ mod tests {
                 "/ours",
                 get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "ours") }),
             )
-            .layer(axum::middleware::from_fn(session_save_failed));
+            .layer(axum::middleware::from_fn(
+                |request: Request, next: axum::middleware::Next| async move {
+                    let (path, json) = (request.uri().path().to_owned(), wants_json(&request));
+                    session_save_failed(next.run(request).await, &path, json)
+                },
+            ));
         let method = if path == "/api/login" { "POST" } else { "GET" };
         let req = axum::http::Request::builder()
             .method(method)

@@ -42,6 +42,20 @@ pub fn static_headers(hsts: bool) -> Vec<(header::HeaderName, HeaderValue)> {
     headers
 }
 
+/// Puts [`static_headers`] on every response, replacing any the handler set (a `map_response`
+/// function, for responses of any body type).
+pub fn everywhere<B>(
+    hsts: bool,
+) -> impl Fn(http::Response<B>) -> std::future::Ready<http::Response<B>> + Clone {
+    let headers: std::sync::Arc<[_]> = static_headers(hsts).into();
+    move |mut response| {
+        for (name, value) in headers.iter() {
+            response.headers_mut().insert(name, value.clone());
+        }
+        std::future::ready(response)
+    }
+}
+
 /// The Content-Security-Policy for an HTML page whose inline scripts carry `nonce`. No
 /// `unsafe-inline`: only our own files and the nonce'd hydration scripts run.
 pub fn content_security_policy(config: &Config, nonce: &str) -> String {

@@ -6,6 +6,7 @@ mod connections;
 mod cookies;
 mod csrf;
 mod errors;
+mod gate;
 mod headers;
 mod health;
 mod page_cache;
@@ -17,7 +18,6 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::error::BoxError;
 use crate::state::AppState;
-use axum::Router;
 use std::net::SocketAddr;
 use tower_http::normalize_path::NormalizePath;
 
@@ -40,7 +40,7 @@ pub async fn app(
 }
 
 /// The router behind its path normalisation.
-pub type App = NormalizePath<Router>;
+pub type App = NormalizePath<router::Edge>;
 
 /// The site's public origin, or without one the listen address's (plus `localhost` for a
 /// loopback one: what a developer types).
