@@ -48,7 +48,7 @@ pub async fn gate(State(gate): State<Gate>, request: Request, next: Next) -> Res
     if let Some(signing) = &gate.signing {
         cookies::log_tampered_cookie(signing, request.headers());
     }
-    // Kept for a failed save's error answer (a shared buffer: cloning it copies nothing).
+    // Kept for a failed save's error answer (its bytes are shared, not copied).
     let uri = request.uri().clone();
     let json = errors::wants_json(&request);
     let response = next.run(request).await;
