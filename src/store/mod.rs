@@ -50,8 +50,7 @@ pub enum AnyStore {
 }
 
 /// Runs `$body` on whichever store this is; with a name, also times it for the metrics (a
-/// no-op unless they are on). The labels are literals, so that each metric's key is a static:
-/// one built from a variable is a vector and a hash on every operation.
+/// no-op unless they are on).
 macro_rules! each_store {
     ($self:ident, $s:ident => $body:expr) => {
         match $self {
@@ -65,21 +64,12 @@ macro_rules! each_store {
             AnyStore::Sql($s) => ($s.kind(), $body),
             AnyStore::Redis($s) => ("redis", $body),
         };
-        let seconds = started.elapsed().as_secs_f64();
-        match store {
-            "sqlite" => metrics::histogram!(
-                "latchkey_store_operation_duration_seconds", "store" => "sqlite", "op" => $op
-            )
-            .record(seconds),
-            "postgres" => metrics::histogram!(
-                "latchkey_store_operation_duration_seconds", "store" => "postgres", "op" => $op
-            )
-            .record(seconds),
-            _ => metrics::histogram!(
-                "latchkey_store_operation_duration_seconds", "store" => "redis", "op" => $op
-            )
-            .record(seconds),
-        }
+        metrics::histogram!(
+            "latchkey_store_operation_duration_seconds",
+            "store" => store,
+            "op" => $op
+        )
+        .record(started.elapsed().as_secs_f64());
         out
     }};
 }
