@@ -62,7 +62,10 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
     let state = open(config).await?;
     match cmd {
         UserCommand::Delete { name } => {
-            let id = users::delete(&state.db, &name).await?;
+            let id = users::id_of(&state.db, &name).await?;
+            let change = state.sessions.password_version_changing(id).await?;
+            users::delete(&state.db, &name).await?;
+            state.sessions.password_version_changed(change, None).await;
             // Its sessions may live in another store than the user (PostgreSQL, Redis).
             let ended = state.sessions.delete_user_sessions(id, None).await?;
             println!("deleted user {name:?}; ended {ended} session(s)");
@@ -81,9 +84,14 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<(), BoxError> {
             println!("created user {name:?}");
         }
         UserCommand::Passwd { name } => {
-            users::id_of(&state.db, &name).await?;
+            let id = users::id_of(&state.db, &name).await?;
             let hash = state.hasher.hash(read_new_password()?).await?;
-            let (id, _) = users::set_password_hash(&state.db, &name, &hash).await?;
+            let change = state.sessions.password_version_changing(id).await?;
+            let (_, version) = users::set_password_hash(&state.db, &name, &hash).await?;
+            state
+                .sessions
+                .password_version_changed(change, Some(version))
+                .await;
             let ended = state.sessions.delete_user_sessions(id, None).await?;
             println!("changed the password of {name:?}; ended {ended} session(s)");
         }

@@ -39,6 +39,13 @@ pub struct OpenError {
     source: StoreError,
 }
 
+/// A change of a user's password version under way ([`AnyStore::password_version_changing`]).
+#[must_use = "finish it with AnyStore::password_version_changed"]
+pub struct VersionChange {
+    user_id: i64,
+    mark: Option<String>,
+}
+
 /// The configured session store. (An enum rather than a trait object: tower-sessions wants a
 /// `Clone` store, and the set of stores is closed.) The session layer clones it for every
 /// request, hence one `Arc` rather than each store's several.
@@ -101,6 +108,52 @@ impl AnyStore {
                     })?,
             )),
         })
+    }
+
+    /// At a login, the user's password version just read from the users database: a store
+    /// that keeps a copy of it (Redis) starts one if it has none.
+    pub async fn remember_password_version(
+        &self,
+        user_id: i64,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sql(_) => Ok(()),
+            AnyStore::Redis(s) => s.remember_password_version(user_id, version).await,
+        }
+    }
+
+    /// Before a write to the users database that changes `user_id`'s password version (or
+    /// deletes the user): a store's copy stops answering for it. An error here means the
+    /// write must not happen, or pages could go on trusting the old version.
+    pub async fn password_version_changing(
+        &self,
+        user_id: i64,
+    ) -> Result<VersionChange, StoreError> {
+        let mark = match self {
+            AnyStore::Sql(_) => None,
+            AnyStore::Redis(s) => Some(s.password_version_changing(user_id).await?),
+        };
+        Ok(VersionChange { user_id, mark })
+    }
+
+    /// After that write committed `version` (`None`: the user is gone, and the copy stays
+    /// marked). If the copy cannot be updated it stays marked: pages ask the database, which
+    /// is slower, never wrong.
+    pub async fn password_version_changed(&self, change: VersionChange, version: Option<i64>) {
+        let (AnyStore::Redis(s), Some(mark), Some(version)) = (self, &change.mark, version) else {
+            return;
+        };
+        if let Err(err) = s
+            .password_version_changed(change.user_id, mark, version)
+            .await
+        {
+            tracing::warn!(
+                error = %err,
+                user_id = change.user_id,
+                "the session store's copy of a password version stays marked; pages ask the users database"
+            );
+        }
     }
 
     /// Whether the store answers (for readiness checks).

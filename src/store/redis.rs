@@ -5,7 +5,12 @@
 //! - `{prefix}s:{handle}`: a hash per session (`data`, `uid`, `created`, `exp`), which Redis
 //!   itself expires at `exp` (`EXPIREAT`);
 //! - `{prefix}u:{user id}`: the per-user index, a sorted set of handles scored by expiry, so
-//!   the cleanup task can drop stale entries with one `ZREMRANGEBYSCORE` per user.
+//!   the cleanup task can drop stale entries with one `ZREMRANGEBYSCORE` per user;
+//! - `{prefix}v:{user id}`: a copy of the user's password version, so that a page reads its
+//!   session and that version in one round trip (`lua/load.lua`). The users database stays the
+//!   source of truth: every change marks the copy before it commits (and stops if it cannot),
+//!   and puts the new version in after; while a mark is there, or no copy, pages ask the
+//!   database as before. A login writes the copy only where there is none.
 //!
 //! Every multi-step change runs as one Lua script, which Redis executes atomically: `save`
 //! updates only a record that still exists (no revival), `create` never overwrites.
@@ -15,7 +20,10 @@
 //! and every operation as a whole has a deadline, so a stalled or stopped server turns into
 //! an error (→ 503) within `[database] timeout-ms` instead of a hung request.
 
-use super::record::{self, backend, hex, id_hash, unhex, SessionIndex, StoreError, StoredSession};
+use super::record::{
+    self, backend, hex, id_hash, unhex, SessionIndex, StoreError, StoredSession,
+    PASSWORD_VERSION_NOW,
+};
 use crate::clock::SharedClock;
 use crate::config::RedisUrl;
 use crate::db::Batched;
@@ -133,6 +141,12 @@ static CREATE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua
 
 static SAVE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/save.lua")));
 
+/// A page's read: the session and its user's password version, in one round trip.
+static LOAD: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/load.lua")));
+
+static VERSION_DONE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/version_done.lua")));
+
 static DELETE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/delete.lua")));
 
 static DELETE_ONE: LazyLock<Script> =
@@ -205,6 +219,65 @@ impl RedisStore {
         bounded(self.deadline, op).await
     }
 
+    /// At a login: the password version just read from the users database becomes Redis's
+    /// copy, unless there is one already (a newer version, or the mark of a change under way,
+    /// is never overwritten).
+    pub async fn remember_password_version(
+        &self,
+        user_id: i64,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(
+            redis::cmd("SET")
+                .arg(self.version_key(user_id))
+                .arg(version)
+                .arg("NX")
+                .query_async::<()>(&mut conn),
+        )
+        .await
+    }
+
+    /// Before a change of the user's password version is committed: the copy becomes a mark
+    /// unique to this change, so pages ask the users database until
+    /// [`Self::password_version_changed`] puts the new version in its place.
+    pub async fn password_version_changing(&self, user_id: i64) -> Result<String, StoreError> {
+        let mark = format!("-{}", Id::default());
+        let mut conn = self.conn.clone();
+        self.bounded(
+            redis::cmd("SET")
+                .arg(self.version_key(user_id))
+                .arg(&mark)
+                .query_async::<()>(&mut conn),
+        )
+        .await?;
+        Ok(mark)
+    }
+
+    /// After the change marked `mark` has committed `version`: the copy takes it if the mark
+    /// is still there (a later change's mark stays, and so do its pages' database reads).
+    pub async fn password_version_changed(
+        &self,
+        user_id: i64,
+        mark: &str,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(
+            VERSION_DONE
+                .key(self.version_key(user_id))
+                .arg(mark)
+                .arg(version)
+                .invoke_async::<i64>(&mut conn),
+        )
+        .await
+        .map(drop)
+    }
+
+    fn version_key(&self, user_id: i64) -> String {
+        format!("{}v:{user_id}", self.prefix)
+    }
+
     fn session_key(&self, handle: &str) -> String {
         format!("{}s:{handle}", self.prefix)
     }
@@ -274,29 +347,29 @@ impl SessionStore for RedisStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let key = self.session_key(&hex(&id_hash(id)));
-        let mut command = redis::cmd("HMGET");
-        command.arg(&key).arg("data").arg("exp");
-        let found: Result<(Option<Vec<u8>>, Option<i64>), StoreError> = match &self.reader {
+        let mut read = LOAD.key(&key);
+        read.arg(&*self.prefix);
+        let found: Result<Loaded, StoreError> = match &self.reader {
             Some(reader) => {
                 let mut used = None;
-                let read = self
+                let found = self
                     .bounded(async {
                         let (generation, mut conn) = reader.conn().await?;
                         used = Some(generation);
-                        command.query_async(&mut conn).await
+                        read.invoke_async(&mut conn).await
                     })
                     .await;
-                if let (Err(_), Some(generation)) = (&read, used) {
+                if let (Err(_), Some(generation)) = (&found, used) {
                     reader.reset(generation);
                 }
-                read
+                found
             }
             None => {
                 let mut conn = self.conn.clone();
-                self.bounded(command.query_async(&mut conn)).await
+                self.bounded(read.invoke_async(&mut conn)).await
             }
         };
-        let (data, exp) = found.map_err(backend)?;
+        let (data, exp, version) = found.map_err(backend)?;
         let (Some(data), Some(exp)) = (data, exp) else {
             return Ok(None);
         };
@@ -304,7 +377,14 @@ impl SessionStore for RedisStore {
         if exp <= self.now() {
             return Ok(None);
         }
-        record::decode(id, &data, exp).map(Some)
+        let mut record = record::decode(id, &data, exp)?;
+        if let Some(version) = version {
+            // Carried for this request only; `record::encode` never writes it.
+            record
+                .data
+                .insert(PASSWORD_VERSION_NOW.to_owned(), Some(version).into());
+        }
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -322,6 +402,9 @@ impl SessionStore for RedisStore {
         Ok(())
     }
 }
+
+/// What [`LOAD`] answers: the session's data and expiry, and the mirrored password version.
+type Loaded = (Option<Vec<u8>>, Option<i64>, Option<i64>);
 
 type Fields = (Option<Vec<u8>>, Option<String>, Option<i64>, Option<i64>);
 

@@ -283,6 +283,110 @@ password_version_suite!(
     crate::store::suite::postgres
 );
 
+/// Redis keeps a copy of each user's password version beside the sessions (the users database
+/// is elsewhere), so that a page reads both in one round trip. The copy may be missing or
+/// marked (the page then asks the database), never behind the database.
+mod redis_password_version {
+    use super::{record, redis, Fixture};
+    use crate::store::{AnyStore, PASSWORD_VERSION_NOW};
+    use tower_sessions::SessionStore;
+
+    /// A logged-in session of user 7, and what a page's load reports as its version.
+    async fn session(f: &Fixture) -> tower_sessions::session::Id {
+        let mut r = record(3600, Some(7));
+        f.store.create(&mut r).await.unwrap();
+        r.id
+    }
+
+    async fn version(store: &AnyStore, id: &tower_sessions::session::Id) -> Option<i64> {
+        let loaded = store.load(id).await.unwrap().unwrap();
+        loaded
+            .data
+            .get(PASSWORD_VERSION_NOW)
+            .map(|v| v.as_i64().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_login_starts_the_copy_and_the_page_reads_it_with_the_session() {
+        let f = redis().await;
+        let id = session(&f).await;
+        assert_eq!(
+            version(&f.store, &id).await,
+            None,
+            "no copy yet: ask the database"
+        );
+        f.store.remember_password_version(7, 3).await.unwrap();
+        assert_eq!(version(&f.store, &id).await, Some(3));
+        // A login never overwrites a copy (here: one that an older read would contradict).
+        f.store.remember_password_version(7, 2).await.unwrap();
+        assert_eq!(version(&f.store, &id).await, Some(3));
+        // Carried for the request only: a save does not write it into the session.
+        let loaded = f.store.load(&id).await.unwrap().unwrap();
+        f.store.save(&loaded).await.unwrap();
+        let client = ::redis::Client::open(crate::db::scratch::redis_base()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let raw: Vec<u8> = ::redis::cmd("HGET")
+            .arg(format!(
+                "{}s:{}",
+                f.redis_prefix.as_ref().unwrap(),
+                crate::store::handle(&id)
+            ))
+            .arg("data")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(!String::from_utf8(raw)
+            .unwrap()
+            .contains(PASSWORD_VERSION_NOW));
+        f.finish().await;
+    }
+
+    #[tokio::test]
+    async fn while_a_change_is_under_way_pages_ask_the_database() {
+        let f = redis().await;
+        let id = session(&f).await;
+        f.store.remember_password_version(7, 3).await.unwrap();
+        let change = f.store.password_version_changing(7).await.unwrap();
+        assert_eq!(version(&f.store, &id).await, None);
+        // A login that read version 3 just before the change: its copy must not land.
+        f.store.remember_password_version(7, 3).await.unwrap();
+        assert_eq!(version(&f.store, &id).await, None);
+        f.store.password_version_changed(change, Some(4)).await;
+        assert_eq!(version(&f.store, &id).await, Some(4));
+        f.finish().await;
+    }
+
+    #[tokio::test]
+    async fn an_earlier_change_finishing_late_does_not_undo_a_later_ones_mark() {
+        let f = redis().await;
+        let id = session(&f).await;
+        let first = f.store.password_version_changing(7).await.unwrap();
+        let second = f.store.password_version_changing(7).await.unwrap();
+        // The first commits 4 and finishes; the second (5) has not committed yet.
+        f.store.password_version_changed(first, Some(4)).await;
+        assert_eq!(version(&f.store, &id).await, None);
+        f.store.password_version_changed(second, Some(5)).await;
+        assert_eq!(version(&f.store, &id).await, Some(5));
+        f.finish().await;
+    }
+
+    #[tokio::test]
+    async fn a_change_that_never_finishes_leaves_pages_on_the_database() {
+        let f = redis().await;
+        let id = session(&f).await;
+        f.store.remember_password_version(7, 3).await.unwrap();
+        let unfinished = f.store.password_version_changing(7).await.unwrap();
+        drop(unfinished);
+        f.store.remember_password_version(7, 4).await.unwrap();
+        assert_eq!(version(&f.store, &id).await, None);
+        // A deleted user's copy stays marked too.
+        let gone = f.store.password_version_changing(7).await.unwrap();
+        f.store.password_version_changed(gone, None).await;
+        assert_eq!(version(&f.store, &id).await, None);
+        f.finish().await;
+    }
+}
+
 /// Sessions in a PostgreSQL database of their own: its (empty) users table is not the users',
 /// so a load reads no version there (the caller asks the users' database).
 #[tokio::test]

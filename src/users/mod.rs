@@ -179,21 +179,26 @@ pub async fn id_of(db: &Database, username: &str) -> Result<i64, UserError> {
     id.ok_or_else(|| UserError::NotFound(username.to_owned()))
 }
 
-/// Locks or unlocks an account; returns its id. Locking also bumps the password version, so
-/// that a session created by a login racing the lock dies on its next request.
-pub async fn set_locked(db: &Database, username: &str, locked: bool) -> Result<i64, UserError> {
-    let id: Option<i64> = on_db!(
+/// Locks or unlocks an account; returns its id and password version. Locking also bumps the
+/// password version, so that a session created by a login racing the lock dies on its next
+/// request.
+pub async fn set_locked(
+    db: &Database,
+    username: &str,
+    locked: bool,
+) -> Result<(i64, i64), UserError> {
+    let row: Option<(i64, i64)> = on_db!(
         db,
         "UPDATE users SET locked = ?, password_version = password_version + ? \
-         WHERE username = ? RETURNING id",
-        |sql, pool| sqlx::query_scalar(sql)
+         WHERE username = ? RETURNING id, password_version",
+        |sql, pool| sqlx::query_as(sql)
             .bind(locked)
             .bind(i64::from(locked))
             .bind(username)
             .fetch_optional(pool)
             .await
     )?;
-    id.ok_or_else(|| UserError::NotFound(username.to_owned()))
+    row.ok_or_else(|| UserError::NotFound(username.to_owned()))
 }
 
 /// Notes a successful login (for `latchkey user list`).

@@ -56,13 +56,76 @@ async fn two_instances_sharing_redis_see_the_same_sessions() {
     })
     .await;
     assert_eq!(a.session_count().await, 0);
-    // One live session (A's), and user 1's index.
+    // One live session (A's), user 1's index, and the copy of its password version.
     let mut keys = redis_keys_of(&prefix).await;
     keys.sort();
-    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(keys.len(), 3, "{keys:?}");
     assert!(keys[0].starts_with(&format!("{prefix}s:")), "{keys:?}");
-    assert_eq!(keys[1], format!("{prefix}u:1"));
+    assert_eq!(keys[1..], [format!("{prefix}u:1"), format!("{prefix}v:1")]);
     drop((a, b));
+    drop_redis_prefix(&prefix).await;
+}
+
+/// With sessions in Redis, a page reads its user's password version from Redis's copy, in the
+/// same round trip as the session. A session that the revocation at a password change missed
+/// (a login racing the change writes it after the revocation ran) must still die on its next
+/// page, exactly as when the page asks the users database.
+#[tokio::test]
+async fn with_redis_a_session_that_outlives_a_password_change_dies_on_its_next_page() {
+    let (store, prefix) = redis_prefix().await;
+    let app = TestApp::spawn_with(Spawn {
+        session_store: Some(store),
+        ..Spawn::default()
+    })
+    .await;
+    let client = redis::Client::open(redis_base()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let copy = format!("{prefix}v:1");
+    let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
+    assert!(app.sees_welcome(&cookie, DEMO_USER).await);
+    let version: Option<String> = redis::cmd("GET")
+        .arg(&copy)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(version.as_deref(), Some("0"), "the login started the copy");
+    let key = redis_keys_of(&prefix)
+        .await
+        .into_iter()
+        .find(|k| k.starts_with(&format!("{prefix}s:")))
+        .unwrap();
+    let fields: Vec<(String, Vec<u8>)> = redis::cmd("HGETALL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+
+    let out = app
+        .cli(&["user", "passwd", DEMO_USER], "a brand new password\n")
+        .await;
+    assert!(out.success, "{}", out.stderr);
+    assert!(!app.sees_welcome(&cookie, DEMO_USER).await);
+    let version: Option<String> = redis::cmd("GET")
+        .arg(&copy)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(version.as_deref(), Some("1"), "the change updated the copy");
+
+    // The racing login's write lands now: the session is back, made under the old password.
+    let mut restore = redis::cmd("HSET");
+    restore.arg(&key);
+    for (field, value) in &fields {
+        restore.arg(field).arg(value);
+    }
+    let () = restore.query_async(&mut conn).await.unwrap();
+    assert!(
+        !app.sees_welcome(&cookie, DEMO_USER).await,
+        "a session made under the old password must not be let in"
+    );
+    let fresh = app.login_ok(DEMO_USER, "a brand new password").await;
+    assert!(app.sees_welcome(&fresh, DEMO_USER).await);
+    drop(app);
     drop_redis_prefix(&prefix).await;
 }
 

@@ -55,7 +55,13 @@ pub async fn accounts(state: &AppState) -> Result<Vec<AccountSummary>, AdminErro
 
 /// Locks `name` and ends every session of it; returns how many ended.
 pub async fn lock(state: &AppState, name: &str) -> Result<u64, AdminError> {
-    let id = users::set_locked(&state.db, name, true).await?;
+    let id = users::id_of(&state.db, name).await?;
+    let change = state.sessions.password_version_changing(id).await?;
+    let (_, version) = users::set_locked(&state.db, name, true).await?;
+    state
+        .sessions
+        .password_version_changed(change, Some(version))
+        .await;
     let ended = state.sessions.delete_user_sessions(id, None).await?;
     metrics::counter!("latchkey_sessions_revoked_total", "by" => "admin").increment(ended);
     tracing::info!(
@@ -85,7 +91,8 @@ pub async fn disable_two_step(state: &AppState, name: &str) -> Result<bool, Admi
 
 /// Unlocks `name` and forgets its throttle count; returns how many throttle keys went.
 pub async fn unlock(state: &AppState, name: &str) -> Result<u64, AdminError> {
-    let id = users::set_locked(&state.db, name, false).await?;
+    // (The password version stays: sessions ended at the lock are not revived.)
+    let (id, _) = users::set_locked(&state.db, name, false).await?;
     let cleared = state.throttle.clear(Clear::Account(name)).await?;
     tracing::info!(event = "account_unlocked", user_id = id, "account unlocked");
     Ok(cleared)

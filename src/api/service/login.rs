@@ -61,6 +61,15 @@ pub(super) async fn complete_login(
     session
         .log_in(&user, client.user_agent.as_deref(), method)
         .await?;
+    // Redis's copy of the password version, if it has none yet, so that this user's pages read
+    // it with their session. A failure costs those pages a read of the users database only.
+    if let Err(err) = state
+        .sessions
+        .remember_password_version(user.id, user.password_version)
+        .await
+    {
+        tracing::warn!(error = %err, user_id = user.id, "could not copy the password version");
+    }
     // Bookkeeping for `user list`: the login has happened, so a failed write only says so.
     if let Err(err) = users::record_login(&state.db, user.id, state.clock.unix()).await {
         tracing::warn!(error = %err, user_id = user.id, "could not record the login time");

@@ -35,7 +35,12 @@ pub async fn change_password(
     }
     state.throttle.succeeded(attempt).await?;
     let hash = state.hasher.hash(new.to_owned()).await?;
+    let change = state.sessions.password_version_changing(user.id).await?;
     let (_, version) = users::set_password_hash(&state.db, &user.name, &hash).await?;
+    state
+        .sessions
+        .password_version_changed(change, Some(version))
+        .await;
     // Everyone else out, then a fresh id for this session.
     let ended = state
         .sessions
