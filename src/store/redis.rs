@@ -346,10 +346,13 @@ impl SessionStore for RedisStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let key = self.session_key(&hex(&id_hash(id)));
+        let mut key = String::with_capacity(self.prefix.len() + 66);
+        key.push_str(&self.prefix);
+        key.push_str("s:");
+        record::push_hex(&mut key, &id_hash(id));
         let mut read = LOAD.key(&key);
         read.arg(&*self.prefix);
-        let found: Result<Loaded, StoreError> = match &self.reader {
+        let found: Result<Option<Vec<u8>>, StoreError> = match &self.reader {
             Some(reader) => {
                 let mut used = None;
                 let found = self
@@ -369,15 +372,16 @@ impl SessionStore for RedisStore {
                 self.bounded(read.invoke_async(&mut conn)).await
             }
         };
-        let (data, exp, version) = found.map_err(backend)?;
-        let (Some(data), Some(exp)) = (data, exp) else {
+        let Some(found) = found.map_err(backend)? else {
             return Ok(None);
         };
+        let (exp, version, data) =
+            loaded(&found).ok_or_else(|| backend("malformed session read from Redis"))?;
         // Redis expires the key on its own clock; ours decides (as in the SQL stores).
         if exp <= self.now() {
             return Ok(None);
         }
-        let mut record = record::decode(id, &data, exp)?;
+        let mut record = record::decode(id, data, exp)?;
         if let Some(version) = version {
             // Carried for this request only; `record::encode` never writes it.
             record
@@ -403,8 +407,20 @@ impl SessionStore for RedisStore {
     }
 }
 
-/// What [`LOAD`] answers: the session's data and expiry, and the mirrored password version.
-type Loaded = (Option<Vec<u8>>, Option<i64>, Option<i64>);
+/// What [`LOAD`] answers, `<exp> <version or -> <data>`: the expiry, the copy of the password
+/// version, and the session's data.
+fn loaded(reply: &[u8]) -> Option<(i64, Option<i64>, &[u8])> {
+    fn number(field: &[u8]) -> Option<i64> {
+        std::str::from_utf8(field).ok()?.parse().ok()
+    }
+    let mut fields = reply.splitn(3, |b| *b == b' ');
+    let exp = number(fields.next()?)?;
+    let version = match fields.next()? {
+        b"-" => None,
+        v => Some(number(v)?),
+    };
+    Some((exp, version, fields.next()?))
+}
 
 type Fields = (Option<Vec<u8>>, Option<String>, Option<i64>, Option<i64>);
 
@@ -523,6 +539,33 @@ impl SessionIndex for RedisStore {
                 return Ok(removed);
             }
             cursor = next;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loaded;
+
+    #[test]
+    fn a_page_read_is_split_into_expiry_version_and_data_and_nothing_else_passes() {
+        let data = br#"{"k":"v w"}"#;
+        assert_eq!(
+            loaded(b"1700000000 3 {\"k\":\"v w\"}"),
+            Some((1_700_000_000, Some(3), &data[..]))
+        );
+        assert_eq!(
+            loaded(b"1700000000 - {}"),
+            Some((1_700_000_000, None, &b"{}"[..]))
+        );
+        for bad in [
+            &b""[..],
+            b"1700000000",
+            b"1700000000 3",
+            b"x 3 {}",
+            b"1 -mark {}",
+        ] {
+            assert_eq!(loaded(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
 }

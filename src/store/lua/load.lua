@@ -1,10 +1,12 @@
 -- A page's one read: the session's data and expiry, and its user's password version as Redis
--- mirrors it (nil when there is no copy, or a change is under way: the page then asks the
--- users database). KEYS: session. ARGV: prefix.
+-- mirrors it ('-' when there is no copy, or a change is under way: the page then asks the
+-- users database). KEYS: session. ARGV: prefix. Answers '<exp> <version> <data>', or nil:
+-- one string for the client to parse rather than an array of three.
 local f = redis.call('HMGET', KEYS[1], 'data', 'exp', 'uid')
-local version = false
+if not f[1] or not f[2] then return false end
+local version = '-'
 if f[3] and f[3] ~= '' then
-  version = redis.call('GET', ARGV[1] .. 'v:' .. f[3])
-  if version and string.sub(version, 1, 1) == '-' then version = false end
+  local copy = redis.call('GET', ARGV[1] .. 'v:' .. f[3])
+  if copy and string.sub(copy, 1, 1) ~= '-' then version = copy end
 end
-return {f[1], f[2], version}
+return f[2] .. ' ' .. version .. ' ' .. f[1]
