@@ -137,9 +137,9 @@ impl AnyStore {
         Ok(VersionChange { user_id, mark })
     }
 
-    /// After that write committed `version` (`None`: the user is gone, and the copy stays
-    /// marked). If the copy cannot be updated it stays marked: pages ask the database, which
-    /// is slower, never wrong.
+    /// After that write committed `version` (`None`: the user is gone, and its change stays
+    /// pending). If the copy cannot be updated the change stays pending: pages ask the
+    /// database, which is slower, never wrong.
     pub async fn password_version_changed(&self, change: VersionChange, version: Option<i64>) {
         let (AnyStore::Redis(s), Some(mark), Some(version)) = (self, &change.mark, version) else {
             return;
@@ -151,7 +151,7 @@ impl AnyStore {
             tracing::warn!(
                 error = %err,
                 user_id = change.user_id,
-                "the session store's copy of a password version stays marked; pages ask the users database"
+                "a change of the password version stays pending in the session store; pages ask the users database"
             );
         }
     }

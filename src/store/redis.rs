@@ -7,10 +7,12 @@
 //! - `{prefix}u:{user id}`: the per-user index, a sorted set of handles scored by expiry, so
 //!   the cleanup task can drop stale entries with one `ZREMRANGEBYSCORE` per user;
 //! - `{prefix}v:{user id}`: a copy of the user's password version, so that a page reads its
-//!   session and that version in one round trip (`lua/load.lua`). The users database stays the
-//!   source of truth: every change marks the copy before it commits (and stops if it cannot),
-//!   and puts the new version in after; while a mark is there, or no copy, pages ask the
-//!   database as before. A login writes the copy only where there is none.
+//!   session and that version in one round trip (`lua/load.lua`), and `{prefix}p:{user id}`,
+//!   the set of that user's pending changes of it. The users database stays the source of
+//!   truth: every change adds a mark to the pending set before it commits (and stops if it
+//!   cannot), and after it raises the copy to its version and removes its mark; while any
+//!   mark is pending, or there is no copy, pages ask the database as before. A login writes the
+//!   copy only where there is none.
 //!
 //! Every multi-step change runs as one Lua script, which Redis executes atomically: `save`
 //! updates only a record that still exists (no revival), `create` never overwrites.
@@ -220,8 +222,8 @@ impl RedisStore {
     }
 
     /// At a login: the password version just read from the users database becomes Redis's
-    /// copy, unless there is one already (a newer version, or the mark of a change under way,
-    /// is never overwritten).
+    /// copy, unless there is one already. (Where a change has completed there is one, at
+    /// least as new; while one is pending, pages do not trust the copy.)
     pub async fn remember_password_version(
         &self,
         user_id: i64,
@@ -238,15 +240,15 @@ impl RedisStore {
         .await
     }
 
-    /// Before a change of the user's password version is committed: the copy becomes a mark
-    /// unique to this change, so pages ask the users database until
-    /// [`Self::password_version_changed`] puts the new version in its place.
+    /// Before a change of the user's password version is committed: a mark unique to this
+    /// change joins the user's pending set, so pages ask the users database until
+    /// [`Self::password_version_changed`] (of this change and any other pending one).
     pub async fn password_version_changing(&self, user_id: i64) -> Result<String, StoreError> {
-        let mark = format!("-{}", Id::default());
+        let mark = Id::default().to_string();
         let mut conn = self.conn.clone();
         self.bounded(
-            redis::cmd("SET")
-                .arg(self.version_key(user_id))
+            redis::cmd("SADD")
+                .arg(self.pending_key(user_id))
                 .arg(&mark)
                 .query_async::<()>(&mut conn),
         )
@@ -254,8 +256,8 @@ impl RedisStore {
         Ok(mark)
     }
 
-    /// After the change marked `mark` has committed `version`: the copy takes it if the mark
-    /// is still there (a later change's mark stays, and so do its pages' database reads).
+    /// After the change marked `mark` has committed `version`: the copy keeps the highest
+    /// version committed, and the mark leaves the pending set (`lua/version_done.lua`).
     pub async fn password_version_changed(
         &self,
         user_id: i64,
@@ -266,12 +268,17 @@ impl RedisStore {
         self.bounded(
             VERSION_DONE
                 .key(self.version_key(user_id))
+                .key(self.pending_key(user_id))
                 .arg(mark)
                 .arg(version)
                 .invoke_async::<i64>(&mut conn),
         )
         .await
         .map(drop)
+    }
+
+    fn pending_key(&self, user_id: i64) -> String {
+        format!("{}p:{user_id}", self.prefix)
     }
 
     fn version_key(&self, user_id: i64) -> String {
@@ -563,7 +570,7 @@ mod tests {
             b"1700000000",
             b"1700000000 3",
             b"x 3 {}",
-            b"1 -mark {}",
+            b"1  {}",
         ] {
             assert_eq!(loaded(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }

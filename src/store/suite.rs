@@ -285,7 +285,7 @@ password_version_suite!(
 
 /// Redis keeps a copy of each user's password version beside the sessions (the users database
 /// is elsewhere), so that a page reads both in one round trip. The copy may be missing or
-/// marked (the page then asks the database), never behind the database.
+/// pending (the page then asks the database), never behind the database.
 mod redis_password_version {
     use super::{record, redis, Fixture};
     use crate::store::{AnyStore, PASSWORD_VERSION_NOW};
@@ -357,16 +357,28 @@ mod redis_password_version {
     }
 
     #[tokio::test]
-    async fn an_earlier_change_finishing_late_does_not_undo_a_later_ones_mark() {
+    async fn overlapping_changes_leave_pages_on_the_database_until_the_last_one_finishes() {
         let f = redis().await;
         let id = session(&f).await;
+        f.store.remember_password_version(7, 3).await.unwrap();
+        // The first to mark commits last: a lock marks, a password change marks, commits 4 and
+        // finishes; only then does the lock commit 5 and finish.
+        let lock = f.store.password_version_changing(7).await.unwrap();
+        let change = f.store.password_version_changing(7).await.unwrap();
+        f.store.password_version_changed(change, Some(4)).await;
+        assert_eq!(
+            version(&f.store, &id).await,
+            None,
+            "the lock is still pending"
+        );
+        f.store.password_version_changed(lock, Some(5)).await;
+        assert_eq!(version(&f.store, &id).await, Some(5));
+        // And in the other order: the copy keeps the highest version committed.
         let first = f.store.password_version_changing(7).await.unwrap();
         let second = f.store.password_version_changing(7).await.unwrap();
-        // The first commits 4 and finishes; the second (5) has not committed yet.
-        f.store.password_version_changed(first, Some(4)).await;
-        assert_eq!(version(&f.store, &id).await, None);
-        f.store.password_version_changed(second, Some(5)).await;
-        assert_eq!(version(&f.store, &id).await, Some(5));
+        f.store.password_version_changed(second, Some(7)).await;
+        f.store.password_version_changed(first, Some(6)).await;
+        assert_eq!(version(&f.store, &id).await, Some(7));
         f.finish().await;
     }
 
@@ -379,7 +391,7 @@ mod redis_password_version {
         drop(unfinished);
         f.store.remember_password_version(7, 4).await.unwrap();
         assert_eq!(version(&f.store, &id).await, None);
-        // A deleted user's copy stays marked too.
+        // A deleted user's change stays pending too.
         let gone = f.store.password_version_changing(7).await.unwrap();
         f.store.password_version_changed(gone, None).await;
         assert_eq!(version(&f.store, &id).await, None);
