@@ -67,11 +67,12 @@ async fn two_instances_sharing_redis_see_the_same_sessions() {
 }
 
 /// With sessions in Redis, a page reads its user's password version from Redis's copy, in the
-/// same round trip as the session. A session that the revocation at a password change missed
-/// (a login racing the change writes it after the revocation ran) must still die on its next
-/// page, exactly as when the page asks the users database.
-#[tokio::test]
-async fn with_redis_a_session_that_outlives_a_password_change_dies_on_its_next_page() {
+/// same round trip as the session. A session that the revocation at a change of that version
+/// missed (a login racing the change writes it after the revocation ran) must still die on
+/// its next page, exactly as when the page asks the users database. Runs `latchkey ARGS` as
+/// the change, restores the session as the racing login would, and checks it is refused;
+/// returns the app and its Redis prefix.
+async fn a_session_restored_after(args: &[&str], stdin: &str) -> (TestApp, String) {
     let (store, prefix) = redis_prefix().await;
     let app = TestApp::spawn_with(Spawn {
         session_store: Some(store),
@@ -83,12 +84,6 @@ async fn with_redis_a_session_that_outlives_a_password_change_dies_on_its_next_p
     let copy = format!("{prefix}v:1");
     let cookie = app.login_ok(DEMO_USER, DEMO_PASSWORD).await;
     assert!(app.sees_welcome(&cookie, DEMO_USER).await);
-    let version: Option<String> = redis::cmd("GET")
-        .arg(&copy)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(version.as_deref(), Some("0"), "the login started the copy");
     let key = redis_keys_of(&prefix)
         .await
         .into_iter()
@@ -99,20 +94,32 @@ async fn with_redis_a_session_that_outlives_a_password_change_dies_on_its_next_p
         .query_async(&mut conn)
         .await
         .unwrap();
-
-    let out = app
-        .cli(&["user", "passwd", DEMO_USER], "a brand new password\n")
-        .await;
+    let version = |mut conn: redis::aio::MultiplexedConnection| {
+        let copy = copy.clone();
+        async move {
+            let v: Option<String> = redis::cmd("GET")
+                .arg(copy)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            v
+        }
+    };
+    assert_eq!(
+        version(conn.clone()).await.as_deref(),
+        Some("0"),
+        "the login started the copy"
+    );
+    let out = app.cli(args, stdin).await;
     assert!(out.success, "{}", out.stderr);
     assert!(!app.sees_welcome(&cookie, DEMO_USER).await);
-    let version: Option<String> = redis::cmd("GET")
-        .arg(&copy)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(version.as_deref(), Some("1"), "the change updated the copy");
+    assert_eq!(
+        version(conn.clone()).await.as_deref(),
+        Some("1"),
+        "the change raised the copy"
+    );
 
-    // The racing login's write lands now: the session is back, made under the old password.
+    // The racing login's write lands now: the session is back, made under the old version.
     let mut restore = redis::cmd("HSET");
     restore.arg(&key);
     for (field, value) in &fields {
@@ -121,10 +128,24 @@ async fn with_redis_a_session_that_outlives_a_password_change_dies_on_its_next_p
     let () = restore.query_async(&mut conn).await.unwrap();
     assert!(
         !app.sees_welcome(&cookie, DEMO_USER).await,
-        "a session made under the old password must not be let in"
+        "a session made before the change must not be let in"
     );
+    (app, prefix)
+}
+
+#[tokio::test]
+async fn with_redis_a_session_that_outlives_a_password_change_dies_on_its_next_page() {
+    let (app, prefix) =
+        a_session_restored_after(&["user", "passwd", DEMO_USER], "a brand new password\n").await;
     let fresh = app.login_ok(DEMO_USER, "a brand new password").await;
     assert!(app.sees_welcome(&fresh, DEMO_USER).await);
+    drop(app);
+    drop_redis_prefix(&prefix).await;
+}
+
+#[tokio::test]
+async fn with_redis_a_session_that_outlives_a_lock_dies_on_its_next_page() {
+    let (app, prefix) = a_session_restored_after(&["user", "lock", DEMO_USER], "").await;
     drop(app);
     drop_redis_prefix(&prefix).await;
 }
