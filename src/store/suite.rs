@@ -345,12 +345,13 @@ mod redis_password_version {
     async fn while_a_change_is_under_way_pages_ask_the_database() {
         let f = redis().await;
         let id = session(&f).await;
-        f.store.remember_password_version(7, 3).await.unwrap();
         let change = f.store.password_version_changing(7).await.unwrap();
         assert_eq!(version(&f.store, &id).await, None);
-        // A login that read version 3 just before the change: its copy must not land.
+        // A login that read version 3 just before the change, while there is no copy yet: its
+        // copy lands, but is not trusted while the change is pending...
         f.store.remember_password_version(7, 3).await.unwrap();
         assert_eq!(version(&f.store, &id).await, None);
+        // ...and the change's version wins once it finishes.
         f.store.password_version_changed(change, Some(4)).await;
         assert_eq!(version(&f.store, &id).await, Some(4));
         f.finish().await;

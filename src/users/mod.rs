@@ -137,6 +137,8 @@ pub async fn create(db: &Database, username: &str, password_hash: &str) -> Resul
 
 /// Replaces a user's hash (and bumps its password version); returns the user's id and new
 /// password version.
+/// With sessions in Redis, callers bracket it with `AnyStore::password_version_changing` and
+/// `password_version_changed`, so that Redis's copy of the version is never trusted behind it.
 pub async fn set_password_hash(
     db: &Database,
     username: &str,
@@ -182,6 +184,8 @@ pub async fn id_of(db: &Database, username: &str) -> Result<i64, UserError> {
 /// Locks or unlocks an account; returns its id and password version. Locking also bumps the
 /// password version, so that a session created by a login racing the lock dies on its next
 /// request.
+/// With sessions in Redis, callers bracket it with `AnyStore::password_version_changing` and
+/// `password_version_changed`, so that Redis's copy of the version is never trusted behind it.
 pub async fn set_locked(
     db: &Database,
     username: &str,
@@ -216,6 +220,8 @@ pub async fn record_login(db: &Database, id: i64, at: i64) -> Result<(), sqlx::E
 }
 
 /// Deletes a user; returns its id (never given to another user: ids are not reused).
+/// With sessions in Redis, callers bracket it with `AnyStore::password_version_changing` and
+/// `password_version_changed`, so that Redis's copy of the version is never trusted behind it.
 pub async fn delete(db: &Database, username: &str) -> Result<i64, UserError> {
     let id: Option<i64> = on_db!(
         db,

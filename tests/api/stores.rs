@@ -94,19 +94,8 @@ async fn a_session_restored_after(args: &[&str], stdin: &str) -> (TestApp, Strin
         .query_async(&mut conn)
         .await
         .unwrap();
-    let version = |mut conn: redis::aio::MultiplexedConnection| {
-        let copy = copy.clone();
-        async move {
-            let v: Option<String> = redis::cmd("GET")
-                .arg(copy)
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-            v
-        }
-    };
     assert_eq!(
-        version(conn.clone()).await.as_deref(),
+        redis_get(&copy).await.as_deref(),
         Some("0"),
         "the login started the copy"
     );
@@ -114,7 +103,7 @@ async fn a_session_restored_after(args: &[&str], stdin: &str) -> (TestApp, Strin
     assert!(out.success, "{}", out.stderr);
     assert!(!app.sees_welcome(&cookie, DEMO_USER).await);
     assert_eq!(
-        version(conn.clone()).await.as_deref(),
+        redis_get(&copy).await.as_deref(),
         Some("1"),
         "the change raised the copy"
     );

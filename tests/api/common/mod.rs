@@ -16,3 +16,14 @@ pub use process::*;
 pub async fn redis_keys_of(prefix: &str) -> Vec<String> {
     redis_keys(&redis_base(), prefix).await
 }
+
+/// A string key's value on the test Redis.
+pub async fn redis_get(key: &str) -> Option<String> {
+    let client = redis::Client::open(redis_base()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .unwrap()
+}
